@@ -1,0 +1,29 @@
+"""fasttext_lite: fastText's supervised classifier in pure Python on numpy.
+
+>>> from fasttext_lite import FastTextClassifier
+>>> clf = FastTextClassifier(epoch=20, lr=0.5, seed=1)
+>>> clf = clf.fit(["good tasty food", "awful cold food"] * 5, ["pos", "neg"] * 5)
+>>> clf.predict(["tasty food"])[0][0].label
+'pos'
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from fasttext_lite.classifier import FastTextClassifier, Prediction, evaluate
+from fasttext_lite.errors import DataError, FtlError, ModelFileError, NotFittedError, TrainingError
+from fasttext_lite.metrics import Evaluation
+
+__all__ = [
+    "DataError",
+    "Evaluation",
+    "FastTextClassifier",
+    "FtlError",
+    "ModelFileError",
+    "NotFittedError",
+    "Prediction",
+    "TrainingError",
+    "__version__",
+    "evaluate",
+]

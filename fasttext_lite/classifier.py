@@ -1,0 +1,507 @@
+"""The facade: `FastTextClassifier` (fit, predict, save, load) and `evaluate`.
+
+Wires the pipeline text -> tokens -> feature ids -> sparse rows -> model -> loss -> update, and
+owns the hyper-parameters: stored verbatim by the constructor, validated by `fit`, learned
+state in attributes ending in `_`. Corresponds to fastText's `src/fasttext.cc`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from tqdm import tqdm
+
+from fasttext_lite import serialization
+from fasttext_lite.data import (
+    DEFAULT_LABEL_PREFIX,
+    EOS,
+    STDIN,
+    Example,
+    parse_lines,
+    read_lines,
+    tokenize,
+)
+from fasttext_lite.errors import (
+    DataError,
+    ModelFileError,
+    NotFittedError,
+    ParameterError,
+    TrainingError,
+)
+from fasttext_lite.features import Featurizer
+from fasttext_lite.losses import LOSSES
+from fasttext_lite.metrics import Evaluation, Meter
+from fasttext_lite.model import Model
+from fasttext_lite.train import TrainingData, train
+from fasttext_lite.vocab import Counts, Vocabulary
+
+# Lines featurized at once when reading a corpus: large enough for numpy to pay off, small
+# enough that the intermediate arrays stay a few megabytes.
+_CHUNK_LINES = 8192
+# Score matrices in prediction hold at most this many floats (lines x labels).
+_PREDICT_CELLS = 1 << 21
+
+
+class Prediction(NamedTuple):
+    label: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class TrainingSummary:
+    lines: int  # lines read
+    examples: int  # lines trained on
+    unlabelled: int  # lines skipped for having no label
+    words: int  # vocabulary size
+    labels: int
+    tokens: int  # tokens read, words and labels and </s>
+    seconds: float
+
+
+class FastTextClassifier:
+    """A fastText supervised classifier.
+
+    Hyper-parameters keep fastText's names and defaults (supervised mode); `batch_size`
+    lines share one SGD step (1 is fastText's per-example SGD). `verbose` shows a progress
+    bar on stderr.
+    """
+
+    def __init__(
+        self,
+        *,
+        lr: float = 0.1,
+        dim: int = 100,
+        epoch: int = 5,
+        word_ngrams: int = 1,
+        bucket: int = 2_000_000,
+        minn: int = 0,
+        maxn: int = 0,
+        min_count: int = 1,
+        min_count_label: int = 0,
+        loss: str = "softmax",
+        label_prefix: str = DEFAULT_LABEL_PREFIX,
+        batch_size: int = 1,
+        seed: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        self.lr = lr
+        self.dim = dim
+        self.epoch = epoch
+        self.word_ngrams = word_ngrams
+        self.bucket = bucket
+        self.minn = minn
+        self.maxn = maxn
+        self.min_count = min_count
+        self.min_count_label = min_count_label
+        self.loss = loss
+        self.label_prefix = label_prefix
+        self.batch_size = batch_size
+        self.seed = seed
+        self.verbose = verbose
+
+    # -- hyper-parameters ---------------------------------------------------------------
+
+    _PARAMS = (
+        "lr", "dim", "epoch", "word_ngrams", "bucket", "minn", "maxn", "min_count",
+        "min_count_label", "loss", "label_prefix", "batch_size", "seed",
+    )  # fmt: skip
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def _validate(self) -> None:
+        positive = ("dim", "epoch", "word_ngrams", "batch_size")
+        for name in positive:
+            _check_int(name, getattr(self, name), minimum=1)
+        for name in ("bucket", "minn", "maxn", "min_count", "min_count_label", "seed"):
+            _check_int(name, getattr(self, name), minimum=0)
+        if not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
+            raise ParameterError("lr", f"must be a positive number, got {self.lr!r}")
+        if self.maxn > 0 and self.minn > self.maxn:
+            raise ParameterError("minn", f"must not exceed maxn ({self.maxn}), got {self.minn}")
+        if self.maxn > 0 and self.minn == 0:
+            raise ParameterError("minn", "must be at least 1 when maxn is set, got 0")
+        if (self.word_ngrams > 1 or self.maxn > 0) and self.bucket == 0:
+            raise ParameterError("bucket", "must be positive when n-grams are on, got 0")
+        if self.loss not in LOSSES:
+            raise ParameterError("loss", f"must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if not isinstance(self.label_prefix, str) or not tokenize(self.label_prefix) == [
+            self.label_prefix
+        ]:
+            raise ParameterError(
+                "label_prefix", f"must be one non-empty token, got {self.label_prefix!r}"
+            )
+
+    # -- training -----------------------------------------------------------------------
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str | Sequence[str]]) -> FastTextClassifier:
+        """Train on texts and their labels (a label name, or a list of names, per text)."""
+        if len(texts) != len(labels):
+            raise ParameterError(
+                "labels", f"has {len(labels)} entries for {len(texts)} texts; give one per text"
+            )
+        examples = [
+            Example([*tokenize(text), EOS], [gold] if isinstance(gold, str) else list(gold))
+            for text, gold in zip(texts, labels, strict=True)
+        ]
+        return self._fit(lambda: iter(examples), "the training texts")
+
+    def fit_file(self, path: str | Path) -> FastTextClassifier:
+        """Train on a file in fastText's format; `-` reads stdin."""
+        with _replayable(path) as source:
+            return self._fit(lambda: parse_lines(read_lines(source), self.label_prefix), str(path))
+
+    def _fit(self, examples: Callable[[], Iterator[Example]], name: str) -> FastTextClassifier:
+        self._validate()
+        started = time.perf_counter()
+        counts = Counts().add_all(examples())
+        vocab = self._vocabulary(counts, name)
+        featurizer = Featurizer(
+            vocab, word_ngrams=self.word_ngrams, bucket=self.bucket, minn=self.minn, maxn=self.maxn
+        )
+        rng = np.random.default_rng(self.seed)
+        feature_counts, labels, tokens = _encode_corpus(examples(), featurizer, vocab)
+        model = Model.initial(
+            np.unique(feature_counts.indices).astype(np.int64),
+            nlabels=len(vocab.labels),
+            dim=self.dim,
+            rng=rng,
+        )
+        weights = model.averaging_weights(feature_counts)
+        usable = np.flatnonzero(np.diff(weights.indptr) > 0)
+        if usable.size == 0:
+            raise DataError(f"{name}: no labelled line has a word left after pruning")
+        data = TrainingData(weights[usable], labels[usable], tokens[usable])
+        with self._progress_bar(int(data.tokens.sum()) * self.epoch) as report:
+            train(
+                model,
+                data,
+                loss=LOSSES[self.loss],
+                lr=self.lr,
+                epoch=self.epoch,
+                batch_size=self.batch_size,
+                rng=rng,
+                progress=report,
+            )
+        if not (np.isfinite(model.input).all() and np.isfinite(model.output).all()):
+            raise TrainingError(f"training diverged; try a smaller learning rate than {self.lr}")
+        self.vocabulary_ = vocab
+        self.featurizer_ = featurizer
+        self.model_ = model
+        self.classes_ = list(vocab.labels)
+        self.summary_ = TrainingSummary(
+            lines=counts.lines,
+            examples=int(usable.size),
+            unlabelled=counts.unlabelled_lines,
+            words=len(vocab.words),
+            labels=len(vocab.labels),
+            tokens=counts.tokens,
+            seconds=time.perf_counter() - started,
+        )
+        return self
+
+    def _vocabulary(self, counts: Counts, name: str) -> Vocabulary:
+        if counts.lines == 0:
+            raise DataError(f"{name}: is empty; give one labelled example per line")
+        if not counts.labels:
+            raise DataError(
+                f"{name}: no line has a label; labels are tokens starting with"
+                f" {self.label_prefix!r}, like {self.label_prefix}spam"
+            )
+        vocab = Vocabulary.build(
+            counts, min_count=self.min_count, min_count_label=self.min_count_label
+        )
+        if not vocab.labels:
+            most = max(counts.labels.values())
+            raise ParameterError(
+                "min_count_label",
+                f"{self.min_count_label} removes every label (the most frequent occurs {most}"
+                " times); lower it",
+            )
+        if not vocab.words:
+            most = max(counts.words.values())
+            raise ParameterError(
+                "min_count",
+                f"{self.min_count} removes every word (the most frequent occurs {most} times);"
+                " lower it",
+            )
+        if len(vocab.labels) == 1:
+            raise DataError(
+                f"{name}: only one label ({vocab.labels[0]!r}) is left; a classifier needs at"
+                " least two"
+            )
+        return vocab
+
+    @contextlib.contextmanager
+    def _progress_bar(self, total: int) -> Iterator[Callable[[int, float, float], None] | None]:
+        if not self.verbose:
+            yield None
+            return
+        with tqdm(total=total, unit="word", unit_scale=True, file=sys.stderr, leave=False) as bar:
+
+            def report(seen: int, loss: float, lr: float) -> None:
+                bar.update(seen - bar.n)
+                bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.4f}", refresh=False)
+
+            yield report
+
+    # -- prediction ---------------------------------------------------------------------
+
+    def predict_proba(self, texts: Iterable[str | bytes]) -> npt.NDArray[np.float32]:
+        """Probabilities per text, columns in `classes_` order."""
+        chunks = [probs for probs, _ in self._probabilities(texts)]
+        if not chunks:
+            return np.zeros((0, len(self._fitted().labels)), dtype=np.float32)
+        return np.concatenate(chunks)
+
+    def predict(
+        self, texts: Iterable[str | bytes], *, k: int = 1, threshold: float = 0.0
+    ) -> list[list[Prediction]]:
+        """The top `k` labels of each text with probability >= `threshold`, most likely first."""
+        return list(self.iter_predict(texts, k=k, threshold=threshold))
+
+    def iter_predict(
+        self, texts: Iterable[str | bytes], *, k: int = 1, threshold: float = 0.0
+    ) -> Iterator[list[Prediction]]:
+        """`predict`, streaming: reads `texts` lazily, yields one result per text in order.
+
+        A blank text (nothing but separators) gets no predictions.
+        """
+        _check_top_k(k, threshold)
+        classes = self._fitted().labels
+        for probs, blank in self._probabilities(texts):
+            for row, label_ids in enumerate(_top_k(probs, k, threshold)):
+                if blank[row]:
+                    yield []
+                else:
+                    yield [Prediction(classes[i], float(probs[row, i])) for i in label_ids]
+
+    def _probabilities(
+        self, texts: Iterable[str | bytes]
+    ) -> Iterator[tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]]:
+        """(probabilities, blank-line mask) for successive chunks of `texts`."""
+        for examples in self._chunks(parse_lines(texts, self.label_prefix)):
+            blank = np.array([len(e.words) == 1 and not e.labels for e in examples])
+            yield self._probabilities_of(examples), blank
+
+    def _probabilities_of(self, examples: Sequence[Example]) -> npt.NDArray[np.float32]:
+        vocab = self._fitted()
+        weights = self.model_.averaging_weights(self.featurizer_.transform(examples))
+        scores = self.model_.scores(self.model_.hidden(weights))
+        probs = LOSSES[self.loss].probabilities(scores)
+        assert probs.shape[1] == len(vocab.labels)
+        return probs.astype(np.float32, copy=False)
+
+    def _chunks(self, examples: Iterator[Example]) -> Iterator[list[Example]]:
+        """Growing chunks (1, 2, 4, ... lines) so that the first results come out at once."""
+        limit = max(1, _PREDICT_CELLS // max(len(self._fitted().labels), 1))
+        size = 1
+        chunk: list[Example] = []
+        for example in examples:
+            chunk.append(example)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+                size = min(size * 2, limit)
+        if chunk:
+            yield chunk
+
+    def _fitted(self) -> Vocabulary:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this FastTextClassifier is not fitted yet; call fit or load")
+        return self.vocabulary_
+
+    # -- persistence --------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write the model to `path` atomically (see `serialization`)."""
+        from fasttext_lite import __version__
+
+        vocab = self._fitted()
+        header = {
+            "ftl_version": __version__,
+            "params": self.get_params(),
+            "words": vocab.words,
+            "word_counts": vocab.word_counts,
+            "labels": vocab.labels,
+            "label_counts": vocab.label_counts,
+            "summary": asdict(self.summary_),
+        }
+        arrays = {
+            "input": self.model_.input,
+            "output": self.model_.output,
+            "feature_ids": self.model_.feature_ids,
+        }
+        serialization.save(path, header, arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> FastTextClassifier:
+        """Read a model written by `save`; anything else raises `ModelFileError`."""
+        header, arrays = serialization.load(path)
+        try:
+            return cls._from_parts(header, arrays)
+        except (KeyError, TypeError, ValueError, ParameterError) as error:
+            raise ModelFileError(
+                f"{path}: not a valid fasttext_lite model: its contents disagree ({error})"
+            ) from None
+
+    @classmethod
+    def _from_parts(
+        cls, header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]
+    ) -> FastTextClassifier:
+        if set(arrays) != {"input", "output", "feature_ids"}:
+            raise ValueError(f"arrays {sorted(arrays)}")
+        params = header["params"]
+        if not isinstance(params, dict) or set(params) != set(cls._PARAMS):
+            raise ValueError("hyper-parameters missing or unknown")
+        clf = cls(**params)
+        clf._validate()
+        words, labels = header["words"], header["labels"]
+        word_counts, label_counts = header["word_counts"], header["label_counts"]
+        for strings, numbers in ((words, word_counts), (labels, label_counts)):
+            if not all(isinstance(s, str) for s in strings) or len(strings) != len(numbers):
+                raise ValueError("vocabulary")
+            if not all(isinstance(n, int) for n in numbers):
+                raise ValueError("vocabulary counts")
+        vocab = Vocabulary(words, word_counts, labels, label_counts)
+        featurizer = Featurizer(
+            vocab, word_ngrams=clf.word_ngrams, bucket=clf.bucket, minn=clf.minn, maxn=clf.maxn
+        )
+        a, b, ids = arrays["input"], arrays["output"], arrays["feature_ids"]
+        if a.ndim != 2 or b.shape != (len(labels), clf.dim) or a.shape[1] != clf.dim:
+            raise ValueError("matrix shapes")
+        if ids.shape != (a.shape[0],) or ids.dtype.kind != "i":
+            raise ValueError("feature ids")
+        if ids.size and (np.any(np.diff(ids) <= 0) or ids[0] < 0 or ids[-1] >= featurizer.n_features):
+            raise ValueError("feature ids out of order or range")
+        clf.vocabulary_ = vocab
+        clf.featurizer_ = featurizer
+        clf.model_ = Model(np.array(a), np.array(b), np.array(ids, dtype=np.int64))
+        clf.classes_ = list(labels)
+        clf.summary_ = TrainingSummary(**header["summary"])
+        return clf
+
+
+# -- evaluation --------------------------------------------------------------------------
+
+
+def evaluate(
+    classifier: FastTextClassifier,
+    lines: str | Path | Iterable[str | bytes],
+    *,
+    k: int = 1,
+    threshold: float = 0.0,
+) -> Evaluation:
+    """P@k, R@k, F1 and per-label scores on labelled lines (a path, `-`, or an iterable).
+
+    As fastText's `test`: lines with no label known to the model are skipped; labels the model
+    does not know are ignored.
+    """
+    _check_top_k(k, threshold)
+    vocab = classifier._fitted()
+    source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
+    meter = Meter(len(vocab.labels))
+    for examples in classifier._chunks(parse_lines(source, classifier.label_prefix)):
+        gold = np.zeros((len(examples), len(vocab.labels)), dtype=bool)
+        for row, example in enumerate(examples):
+            ids = [vocab.label_ids[x] for x in example.labels if x in vocab.label_ids]
+            gold[row, ids] = True
+        keep = gold.any(axis=1)
+        if not keep.any():
+            continue
+        kept = [e for e, k_ in zip(examples, keep, strict=True) if k_]
+        probs = classifier._probabilities_of(kept)
+        predicted = np.zeros_like(gold[keep])
+        for row, label_ids in enumerate(_top_k(probs, k, threshold)):
+            predicted[row, label_ids] = True
+        meter.add(gold[keep], predicted)
+    return meter.result(vocab.labels, k=k, threshold=threshold)
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _encode_corpus(
+    examples: Iterator[Example], featurizer: Featurizer, vocab: Vocabulary
+) -> tuple[sp.csr_array, sp.csr_array, npt.NDArray[np.int64]]:
+    """Feature counts, gold labels and token counts of the lines with a known label."""
+    label_ids = vocab.label_ids
+    blocks: list[sp.csr_array] = []
+    gold_ids: list[int] = []
+    gold_counts: list[int] = []
+    tokens: list[int] = []
+    chunk: list[Example] = []
+
+    def flush() -> None:
+        if chunk:
+            blocks.append(featurizer.transform(chunk))
+            chunk.clear()
+
+    for example in examples:
+        ids = sorted({label_ids[x] for x in example.labels if x in label_ids})
+        if not ids:
+            continue
+        chunk.append(example)
+        gold_ids.extend(ids)
+        gold_counts.append(len(ids))
+        tokens.append(len(example.words) + len(example.labels))
+        if len(chunk) == _CHUNK_LINES:
+            flush()
+    flush()
+    features = sp.csr_array(sp.vstack(blocks, format="csr"))
+    indptr = np.concatenate([[0], np.cumsum(gold_counts)])
+    labels = sp.csr_array(
+        (np.ones(len(gold_ids), dtype=np.float32), np.array(gold_ids), indptr),
+        shape=(len(gold_counts), len(vocab.labels)),
+    )
+    return features, labels, np.array(tokens, dtype=np.int64)
+
+
+def _top_k(
+    probs: npt.NDArray[np.float32], k: int, threshold: float
+) -> list[npt.NDArray[np.intp]]:
+    """Per row, the ids of the k most probable labels at or above `threshold`, best first."""
+    k = min(k, probs.shape[1])
+    top = np.argpartition(-probs, k - 1, axis=1)[:, :k]
+    top_p = np.take_along_axis(probs, top, axis=1)
+    order = np.argsort(-top_p, axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    top_p = np.take_along_axis(top_p, order, axis=1)
+    return [row[p >= threshold] for row, p in zip(top, top_p, strict=True)]
+
+
+def _check_top_k(k: int, threshold: float) -> None:
+    _check_int("k", k, minimum=1)
+    if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+        raise ParameterError("threshold", f"must be between 0 and 1, got {threshold!r}")
+
+
+def _check_int(name: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ParameterError(name, f"must be {kind}, got {value!r}")
+
+
+@contextlib.contextmanager
+def _replayable(path: str | Path) -> Iterator[str | Path]:
+    """A path that can be read twice: stdin is copied to a temporary file first."""
+    if str(path) != STDIN:
+        yield path
+        return
+    with tempfile.NamedTemporaryFile(prefix="ftl-stdin-") as copy:
+        shutil.copyfileobj(sys.stdin.buffer, copy)
+        copy.flush()
+        yield copy.name
+

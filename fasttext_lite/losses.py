@@ -1,0 +1,75 @@
+"""Losses: probabilities from scores, and the loss with its gradient (fastText `src/loss.cc`).
+
+Each loss returns d loss / d scores; the trainer chains it through the model and applies the
+update. Targets are a dense 0/1 matrix: one gold label per row for softmax (the trainer draws
+it), every gold label for one-vs-all. Exact exp/log, where fastText uses lookup tables.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import expit, log_softmax, softmax
+
+FloatArray = npt.NDArray[np.floating]
+
+
+class LossGradient(NamedTuple):
+    loss: float  # summed over the rows
+    d_scores: FloatArray
+
+
+class Loss(Protocol):
+    name: str
+    # Softmax trains on one gold label per visit; one-vs-all on all of them.
+    multi_label: bool
+
+    def probabilities(self, scores: FloatArray) -> FloatArray: ...
+
+    def gradient(self, scores: FloatArray, targets: FloatArray) -> LossGradient: ...
+
+
+class Softmax:
+    """Cross-entropy over a softmax of the labels.
+
+    >>> scores = np.array([[0.0, np.log(3.0)]])
+    >>> Softmax().probabilities(scores).round(3).tolist()
+    [[0.25, 0.75]]
+    >>> Softmax().gradient(scores, np.array([[0.0, 1.0]])).d_scores.round(3).tolist()
+    [[0.25, -0.25]]
+    """
+
+    name = "softmax"
+    multi_label = False
+
+    def probabilities(self, scores: FloatArray) -> FloatArray:
+        return np.asarray(softmax(scores, axis=1))
+
+    def gradient(self, scores: FloatArray, targets: FloatArray) -> LossGradient:
+        log_p = log_softmax(scores, axis=1)
+        loss = -float(np.sum(targets * log_p))
+        return LossGradient(loss, np.exp(log_p) - targets)
+
+
+class OneVsAll:
+    """An independent sigmoid and binary cross-entropy for every label.
+
+    >>> OneVsAll().probabilities(np.array([[0.0, 100.0]])).tolist()
+    [[0.5, 1.0]]
+    """
+
+    name = "ova"
+    multi_label = True
+
+    def probabilities(self, scores: FloatArray) -> FloatArray:
+        return np.asarray(expit(scores))
+
+    def gradient(self, scores: FloatArray, targets: FloatArray) -> LossGradient:
+        # log(1 + e^s) - y s is the binary cross-entropy of sigmoid(s), without overflow.
+        loss = float(np.sum(np.logaddexp(0.0, scores) - targets * scores))
+        return LossGradient(loss, expit(scores) - targets)
+
+
+LOSSES: dict[str, Loss] = {"softmax": Softmax(), "ova": OneVsAll()}

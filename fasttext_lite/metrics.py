@@ -1,0 +1,89 @@
+"""Evaluation counts and scores (fastText `src/meter.cc`): P@k, R@k, micro F1, per label.
+
+P@k is correct predictions / predictions made and R@k is correct predictions / gold labels,
+both summed over the file before dividing (micro-averaged). On single-label data at k=1 every
+line has one gold label and at most one prediction, so P@1 and R@1 are equal unless a
+threshold suppresses predictions. Numbers only: labels are ids here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int  # gold occurrences
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    examples: int
+    k: int
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+    per_label: list[LabelScore]
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else 0.0
+
+
+def _f1(precision: float, recall: float) -> float:
+    """Harmonic mean, 0 when both are 0.
+
+    >>> _f1(0.5, 1.0)
+    0.6666666666666666
+    """
+    return _ratio(2 * precision * recall, precision + recall)
+
+
+class Meter:
+    """Accumulates gold and predicted label sets, one boolean row per example."""
+
+    def __init__(self, nlabels: int) -> None:
+        self.examples = 0
+        self.gold = np.zeros(nlabels, dtype=np.int64)
+        self.predicted = np.zeros(nlabels, dtype=np.int64)
+        self.correct = np.zeros(nlabels, dtype=np.int64)
+
+    def add(self, gold: npt.NDArray[np.bool_], predicted: npt.NDArray[np.bool_]) -> None:
+        """Add a chunk of examples: (examples, labels) boolean matrices.
+
+        >>> meter = Meter(3)
+        >>> meter.add(np.array([[1, 1, 0]], bool), np.array([[1, 0, 1]], bool))
+        >>> meter.result(["a", "b", "c"], k=2, threshold=0.0).precision
+        0.5
+        """
+        self.examples += gold.shape[0]
+        self.gold += gold.sum(axis=0)
+        self.predicted += predicted.sum(axis=0)
+        self.correct += (gold & predicted).sum(axis=0)
+
+    def result(self, labels: Sequence[str], *, k: int, threshold: float) -> Evaluation:
+        precision = _ratio(self.correct.sum(), self.predicted.sum())
+        recall = _ratio(self.correct.sum(), self.gold.sum())
+        per_label = []
+        for i, label in enumerate(labels):
+            p = _ratio(self.correct[i], self.predicted[i])
+            r = _ratio(self.correct[i], self.gold[i])
+            per_label.append(LabelScore(label, p, r, _f1(p, r), int(self.gold[i])))
+        return Evaluation(
+            examples=self.examples,
+            k=k,
+            threshold=threshold,
+            precision=precision,
+            recall=recall,
+            f1=_f1(precision, recall),
+            per_label=per_label,
+        )
