@@ -73,9 +73,9 @@ class TrainingSummary:
 class FastTextClassifier:
     """A fastText supervised classifier.
 
-    Hyper-parameters keep fastText's names and defaults (supervised mode); `batch_size`
-    lines share one SGD step (1 is fastText's per-example SGD). `verbose` shows a progress
-    bar on stderr.
+    Hyper-parameters keep fastText's names and defaults (supervised mode). `batch_size` lines
+    share one SGD step (1 is fastText's per-example SGD; see `train` for why larger batches
+    keep the meaning of `lr`). `verbose` shows a progress bar on stderr.
     """
 
     def __init__(
@@ -92,7 +92,7 @@ class FastTextClassifier:
         min_count_label: int = 0,
         loss: str = "softmax",
         label_prefix: str = DEFAULT_LABEL_PREFIX,
-        batch_size: int = 1,
+        batch_size: int = 64,
         seed: int = 0,
         verbose: bool = False,
     ) -> None:
@@ -146,7 +146,9 @@ class FastTextClassifier:
 
     # -- training -----------------------------------------------------------------------
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str | Sequence[str]]) -> FastTextClassifier:
+    def fit(
+        self, texts: Sequence[str], labels: Sequence[str | Sequence[str]]
+    ) -> FastTextClassifier:
         """Train on texts and their labels (a label name, or a list of names, per text)."""
         if len(texts) != len(labels):
             raise ParameterError(
@@ -384,7 +386,9 @@ class FastTextClassifier:
             raise ValueError("matrix shapes")
         if ids.shape != (a.shape[0],) or ids.dtype.kind != "i":
             raise ValueError("feature ids")
-        if ids.size and (np.any(np.diff(ids) <= 0) or ids[0] < 0 or ids[-1] >= featurizer.n_features):
+        if ids.size and (
+            np.any(np.diff(ids) <= 0) or ids[0] < 0 or ids[-1] >= featurizer.n_features
+        ):
             raise ValueError("feature ids out of order or range")
         clf.vocabulary_ = vocab
         clf.featurizer_ = featurizer
@@ -469,9 +473,7 @@ def _encode_corpus(
     return features, labels, np.array(tokens, dtype=np.int64)
 
 
-def _top_k(
-    probs: npt.NDArray[np.float32], k: int, threshold: float
-) -> list[npt.NDArray[np.intp]]:
+def _top_k(probs: npt.NDArray[np.float32], k: int, threshold: float) -> list[npt.NDArray[np.intp]]:
     """Per row, the ids of the k most probable labels at or above `threshold`, best first."""
     k = min(k, probs.shape[1])
     top = np.argpartition(-probs, k - 1, axis=1)[:, :k]
@@ -504,4 +506,3 @@ def _replayable(path: str | Path) -> Iterator[str | Path]:
         shutil.copyfileobj(sys.stdin.buffer, copy)
         copy.flush()
         yield copy.name
-

@@ -138,9 +138,9 @@ class Featurizer:
         if self.word_ngrams > 1:
             hashes = np.empty(len(flat), dtype=np.int32)
             hashes[ids >= 0] = self._word_hashes[ids[ids >= 0]]
-            hashes[unknown] = as_signed(
-                fnv1a_many([encode_token(t) for t in unknown_tokens])
-            )[unknown_slot]
+            hashes[unknown] = as_signed(fnv1a_many([encode_token(t) for t in unknown_tokens]))[
+                unknown_slot
+            ]
             r, c = self._word_ngram_features(hashes, lengths)
             rows.append(line_of_token[r])
             cols.append(c)

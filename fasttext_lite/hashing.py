@@ -45,7 +45,8 @@ def fnv1a(data: bytes) -> int:
 def fnv1a_many(tokens: Sequence[bytes]) -> npt.NDArray[np.uint32]:
     """`fnv1a` of every token, vectorised over tokens (one numpy step per byte position).
 
-    >>> fnv1a_many([b"a", b"", "é".encode()]).tolist() == [fnv1a(b"a"), fnv1a(b""), fnv1a("é".encode())]
+    >>> tokens = [b"a", b"", "é".encode()]
+    >>> fnv1a_many(tokens).tolist() == [fnv1a(t) for t in tokens]
     True
     """
     hashes = np.full(len(tokens), FNV_OFFSET_BASIS, dtype=np.uint32)

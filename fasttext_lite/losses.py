@@ -11,7 +11,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import expit, log_softmax, softmax
+from scipy.special import expit
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -45,12 +45,20 @@ class Softmax:
     multi_label = False
 
     def probabilities(self, scores: FloatArray) -> FloatArray:
-        return np.asarray(softmax(scores, axis=1))
+        return self._softmax(scores)[0]
 
     def gradient(self, scores: FloatArray, targets: FloatArray) -> LossGradient:
-        log_p = log_softmax(scores, axis=1)
-        loss = -float(np.sum(targets * log_p))
-        return LossGradient(loss, np.exp(log_p) - targets)
+        probs, log_normalizer = self._softmax(scores)
+        # -log p_j = log sum_i e^s_i - s_j, never log(0) however small p_j gets
+        loss = float(np.sum(targets * (log_normalizer - scores)))
+        return LossGradient(loss, probs - targets)
+
+    @staticmethod
+    def _softmax(scores: FloatArray) -> tuple[FloatArray, FloatArray]:
+        top = scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores - top)
+        total = exp.sum(axis=1, keepdims=True)
+        return exp / total, top + np.log(total)
 
 
 class OneVsAll:

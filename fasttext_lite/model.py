@@ -79,10 +79,13 @@ class Model:
         lengths[lengths == 0] = 1
         return sp.csr_array(sp.diags_array(1.0 / lengths).astype(self.input.dtype) @ weights)
 
-    def hidden(self, weights: sp.csr_array, rows: npt.NDArray[np.intp] | None = None) -> FloatArray:
-        """Mean of each line's rows of A; `rows` restricts A to the columns of `weights`."""
-        matrix = self.input if rows is None else self.input[rows]
-        return np.asarray(weights @ matrix)
+    def restricted(self, rows: npt.NDArray[np.intp]) -> Model:
+        """A model over a copy of the given rows of A, sharing B: a batch's working set."""
+        return Model(self.input[rows], self.output, self.feature_ids[rows])
+
+    def hidden(self, weights: sp.csr_array) -> FloatArray:
+        """Each line's weighted mean of the rows of A."""
+        return np.asarray(weights @ self.input)
 
     def scores(self, hidden: FloatArray) -> FloatArray:
         return hidden @ self.output.T
@@ -92,6 +95,4 @@ class Model:
     ) -> Gradients:
         """Chain rule from d loss / d scores to A's used rows and to B (B before any update)."""
         d_hidden = d_scores @ self.output
-        return Gradients(
-            input_rows=np.asarray(weights.T @ d_hidden), output=d_scores.T @ hidden
-        )
+        return Gradients(input_rows=np.asarray(weights.T @ d_hidden), output=d_scores.T @ hidden)

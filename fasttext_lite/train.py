@@ -5,12 +5,15 @@ with the tokens processed, as in fastText. A batch's gradients are computed with
 products; a batch of one line is exactly fastText's per-example update.
 
 Batching without changing what `lr` means: summing b per-line steps into one would give a row
-shared by many lines of the batch (`</s>`, frequent words, the gold label's row of B) b steps
-at once with no feedback between them, which diverges at fastText's usual lr of 1.0. So each
-row's summed step is divided by the number of lines of the batch that touched it: a row of A
-by the lines containing its feature, a row of B by the lines whose gold label it is. A row
-used by one line gets exactly that line's SGD step; a shared row gets the mean of its lines'
-steps.
+shared by many lines of the batch (`</s>`, frequent words, label rows of B) up to b steps at
+once with no feedback between them, which diverges at fastText's usual lr of 1.0. So each row
+takes lr per line behind its gradient, but at most MAX_ROW_STEP (or lr, if larger) in all:
+a row of A counts the lines containing its feature; a row of B counts the lines by the size of
+their score gradients for its label (1 for a gold label nobody predicts yet, near 0 for a label
+no line confuses). Rows used by few lines get exactly their lines' SGD steps, so small lr is
+unchanged; a row shared by many gets their mean step, at most as large as one full step at
+lr 1.0, where per-example SGD is known to be stable. With one line per batch nothing is capped
+and the update is fastText's.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from fasttext_lite.errors import TrainingError
 from fasttext_lite.losses import Loss
@@ -29,6 +33,9 @@ from fasttext_lite.sparse import take_rows
 
 # (tokens processed so far, mean loss per line since the last call, current learning rate)
 Progress = Callable[[int, float, float], None]
+
+# The largest summed learning rate one row takes in one batch (see the module docstring).
+MAX_ROW_STEP = 1.0
 
 # How many batches pass between progress reports: often enough for a smooth bar, rare enough
 # to cost nothing.
@@ -55,6 +62,32 @@ def train(
     progress: Progress | None = None,
 ) -> None:
     """Update `model` in place by `epoch` passes of mini-batch SGD over `data`."""
+    # A batch's matrix products are small: a second BLAS thread gains nothing on them, and
+    # when another process competes for the cores, waiting threads made training 8x slower.
+    with threadpool_limits(limits=1, user_api="blas"):
+        _train(
+            model,
+            data,
+            loss=loss,
+            lr=lr,
+            epoch=epoch,
+            batch_size=batch_size,
+            rng=rng,
+            progress=progress,
+        )
+
+
+def _train(
+    model: Model,
+    data: TrainingData,
+    *,
+    loss: Loss,
+    lr: float,
+    epoch: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    progress: Progress | None,
+) -> None:
     nlines = data.weights.shape[0]
     total_tokens = int(data.tokens.sum()) * epoch
     seen = 0
@@ -89,7 +122,11 @@ def _draw_one_label(labels: sp.csr_array, rng: np.random.Generator) -> sp.csr_ar
     counts = np.diff(labels.indptr)
     pick = labels.indptr[:-1] + (rng.random(counts.size) * counts).astype(np.int64)
     return sp.csr_array(
-        (np.ones(counts.size, dtype=labels.dtype), labels.indices[pick], np.arange(counts.size + 1)),
+        (
+            np.ones(counts.size, dtype=labels.dtype),
+            labels.indices[pick],
+            np.arange(counts.size + 1),
+        ),
         shape=labels.shape,
     )
 
@@ -114,12 +151,24 @@ def _step(
     y = np.zeros((lines.size, model.output.shape[0]), dtype=model.output.dtype)
     y[gold.owner, targets.indices[gold.positions]] = 1.0
 
-    hidden = model.hidden(batch, rows)
-    value, d_scores = loss.gradient(model.scores(hidden), y)
-    grads = model.backward(batch, hidden, d_scores)
+    used = model.restricted(rows)
+    hidden = used.hidden(batch)
+    value, d_scores = loss.gradient(used.scores(hidden), y)
+    grads = used.backward(batch, hidden, d_scores)
 
     lines_per_row = np.bincount(local, minlength=rows.size)
-    lines_per_label = y.sum(axis=0)
-    model.input[rows] -= (lr / lines_per_row)[:, None].astype(model.input.dtype) * grads.input_rows
-    model.output -= (lr / np.maximum(lines_per_label, 1.0))[:, None] * grads.output
+    label_mass = np.abs(d_scores).sum(axis=0)
+    step = _row_steps(lr, lines_per_row).astype(model.input.dtype)
+    model.input[rows] = used.input - step[:, None] * grads.input_rows
+    model.output -= _row_steps(lr, label_mass).astype(model.output.dtype)[:, None] * grads.output
     return value
+
+
+def _row_steps(lr: float, lines: npt.NDArray[np.number]) -> npt.NDArray[np.float64]:
+    """Each row's learning rate: lr, lowered so that lr x lines <= max(MAX_ROW_STEP, lr).
+
+    >>> _row_steps(0.1, np.array([1.0, 5.0, 20.0])).round(3).tolist()
+    [0.1, 0.1, 0.05]
+    """
+    with np.errstate(divide="ignore"):
+        return np.minimum(lr, np.maximum(MAX_ROW_STEP, lr) / lines)
