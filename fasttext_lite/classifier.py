@@ -74,8 +74,9 @@ class FastTextClassifier:
     """A fastText supervised classifier.
 
     Hyper-parameters keep fastText's names and defaults (supervised mode). `batch_size` lines
-    share one SGD step (1 is fastText's per-example SGD; see `train` for why larger batches
-    keep the meaning of `lr`). `verbose` shows a progress bar on stderr.
+    share one SGD step: 1 is fastText's per-example SGD, 0 (the default) picks up to 64 lines
+    while keeping at least 32 steps per epoch; `train` explains why batches keep the meaning
+    of `lr`. `verbose` shows a progress bar on stderr.
     """
 
     def __init__(
@@ -92,7 +93,7 @@ class FastTextClassifier:
         min_count_label: int = 0,
         loss: str = "softmax",
         label_prefix: str = DEFAULT_LABEL_PREFIX,
-        batch_size: int = 64,
+        batch_size: int = 0,
         seed: int = 0,
         verbose: bool = False,
     ) -> None:
@@ -122,10 +123,17 @@ class FastTextClassifier:
         return {name: getattr(self, name) for name in self._PARAMS}
 
     def _validate(self) -> None:
-        positive = ("dim", "epoch", "word_ngrams", "batch_size")
-        for name in positive:
+        for name in ("dim", "epoch", "word_ngrams"):
             _check_int(name, getattr(self, name), minimum=1)
-        for name in ("bucket", "minn", "maxn", "min_count", "min_count_label", "seed"):
+        for name in (
+            "bucket",
+            "minn",
+            "maxn",
+            "min_count",
+            "min_count_label",
+            "batch_size",
+            "seed",
+        ):
             _check_int(name, getattr(self, name), minimum=0)
         if not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
             raise ParameterError("lr", f"must be a positive number, got {self.lr!r}")

@@ -37,9 +37,25 @@ Progress = Callable[[int, float, float], None]
 # The largest summed learning rate one row takes in one batch (see the module docstring).
 MAX_ROW_STEP = 1.0
 
+# batch_size 0 picks the batch size: as large as AUTO_BATCH_MAX lines, but small enough for
+# AUTO_MIN_STEPS steps per epoch, since a tiny corpus in big batches gets too few updates.
+AUTO_BATCH_MAX = 64
+AUTO_MIN_STEPS = 32
+
 # How many batches pass between progress reports: often enough for a smooth bar, rare enough
 # to cost nothing.
 _REPORT_EVERY = 20
+
+
+def resolve_batch_size(batch_size: int, nlines: int) -> int:
+    """`batch_size`, or for 0 the automatic choice.
+
+    >>> resolve_batch_size(0, 12_404), resolve_batch_size(0, 400), resolve_batch_size(8, 400)
+    (64, 12, 8)
+    """
+    if batch_size > 0:
+        return batch_size
+    return max(1, min(AUTO_BATCH_MAX, nlines // AUTO_MIN_STEPS))
 
 
 class TrainingData(NamedTuple):
@@ -89,6 +105,7 @@ def _train(
     progress: Progress | None,
 ) -> None:
     nlines = data.weights.shape[0]
+    batch_size = resolve_batch_size(batch_size, nlines)
     total_tokens = int(data.tokens.sum()) * epoch
     seen = 0
     loss_sum, loss_lines = 0.0, 0
