@@ -45,11 +45,8 @@ from fasttext_lite.losses import LOSSES
 from fasttext_lite.metrics import Evaluation, Meter
 from fasttext_lite.model import Model
 from fasttext_lite.train import TrainingData, train
-from fasttext_lite.vocab import Counts, Vocabulary
+from fasttext_lite.vocab import Scan, TokenTable, Vocabulary, ids_of
 
-# Lines featurized at once when reading a corpus: large enough for numpy to pay off, small
-# enough that the intermediate arrays stay a few megabytes.
-_CHUNK_LINES = 8192
 # Score matrices in prediction hold at most this many floats (lines x labels).
 _PREDICT_CELLS = 1 << 21
 
@@ -74,8 +71,8 @@ class FastTextClassifier:
     """A fastText supervised classifier.
 
     Hyper-parameters keep fastText's names and defaults (supervised mode). `batch_size` lines
-    share one SGD step: 1 is fastText's per-example SGD, 0 (the default) picks up to 64 lines
-    while keeping at least 32 steps per epoch; `train` explains why batches keep the meaning
+    share one SGD step: 1 is fastText's per-example SGD, 0 (the default) picks up to 256 lines
+    while keeping at least 200 steps per epoch; `train` explains why batches keep the meaning
     of `lr`. `verbose` shows a progress bar on stderr.
     """
 
@@ -176,22 +173,30 @@ class FastTextClassifier:
     def _fit(self, examples: Callable[[], Iterator[Example]], name: str) -> FastTextClassifier:
         self._validate()
         started = time.perf_counter()
-        counts = Counts().add_all(examples())
-        vocab = self._vocabulary(counts, name)
+        scan = Scan().add_all(examples())
+        vocab = self._vocabulary(scan, name)
         featurizer = Featurizer(
             vocab, word_ngrams=self.word_ngrams, bucket=self.bucket, minn=self.minn, maxn=self.maxn
         )
         rng = np.random.default_rng(self.seed)
-        feature_counts, labels, tokens = _encode_corpus(examples(), featurizer, vocab)
+        lines, tokens_read, unlabelled = scan.lines, scan.tokens, scan.unlabelled_lines
+        labels = _gold_labels(scan.labels, vocab)
+        tokens = scan.words.lengths + scan.labels.lengths
+        words = scan.words
+        counts = featurizer.transform_table(words.tokens, words.occurrences, words.lengths)
+        del scan, words  # the token tables are as large as the corpus
+        labelled = np.diff(labels.indptr) > 0
+        counts, labels, tokens = counts[labelled], labels[labelled], tokens[labelled]
         model = Model.initial(
-            np.unique(feature_counts.indices).astype(np.int64),
+            np.unique(counts.indices).astype(np.int64),
             nlabels=len(vocab.labels),
             dim=self.dim,
             rng=rng,
         )
-        weights = model.averaging_weights(feature_counts)
-        usable = np.flatnonzero(np.diff(weights.indptr) > 0)
-        if usable.size == 0:
+        weights = model.averaging_weights(counts)
+        del counts
+        usable = np.diff(weights.indptr) > 0
+        if not usable.any():
             raise DataError(f"{name}: no labelled line has a word left after pruning")
         data = TrainingData(weights[usable], labels[usable], tokens[usable])
         with self._progress_bar(int(data.tokens.sum()) * self.epoch) as report:
@@ -212,41 +217,39 @@ class FastTextClassifier:
         self.model_ = model
         self.classes_ = list(vocab.labels)
         self.summary_ = TrainingSummary(
-            lines=counts.lines,
-            examples=int(usable.size),
-            unlabelled=counts.unlabelled_lines,
+            lines=lines,
+            examples=int(usable.sum()),
+            unlabelled=unlabelled,
             words=len(vocab.words),
             labels=len(vocab.labels),
-            tokens=counts.tokens,
+            tokens=tokens_read,
             seconds=time.perf_counter() - started,
         )
         return self
 
-    def _vocabulary(self, counts: Counts, name: str) -> Vocabulary:
-        if counts.lines == 0:
+    def _vocabulary(self, scan: Scan, name: str) -> Vocabulary:
+        if scan.lines == 0:
             raise DataError(f"{name}: is empty; give one labelled example per line")
-        if not counts.labels:
+        if not scan.labels.index:
             raise DataError(
                 f"{name}: no line has a label; labels are tokens starting with"
                 f" {self.label_prefix!r}, like {self.label_prefix}spam"
             )
         vocab = Vocabulary.build(
-            counts, min_count=self.min_count, min_count_label=self.min_count_label
+            scan, min_count=self.min_count, min_count_label=self.min_count_label
         )
-        if not vocab.labels:
-            most = max(counts.labels.values())
-            raise ParameterError(
-                "min_count_label",
-                f"{self.min_count_label} removes every label (the most frequent occurs {most}"
-                " times); lower it",
-            )
-        if not vocab.words:
-            most = max(counts.words.values())
-            raise ParameterError(
-                "min_count",
-                f"{self.min_count} removes every word (the most frequent occurs {most} times);"
-                " lower it",
-            )
+        for option, kept, table in (
+            ("min_count_label", vocab.labels, scan.labels),
+            ("min_count", vocab.words, scan.words),
+        ):
+            if not kept:
+                most = int(table.counts().max())
+                what = "label" if option == "min_count_label" else "word"
+                raise ParameterError(
+                    option,
+                    f"{getattr(self, option)} removes every {what} (the most frequent occurs"
+                    f" {most} times); lower it",
+                )
         if len(vocab.labels) == 1:
             raise DataError(
                 f"{name}: only one label ({vocab.labels[0]!r}) is left; a classifier needs at"
@@ -445,40 +448,17 @@ def evaluate(
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _encode_corpus(
-    examples: Iterator[Example], featurizer: Featurizer, vocab: Vocabulary
-) -> tuple[sp.csr_array, sp.csr_array, npt.NDArray[np.int64]]:
-    """Feature counts, gold labels and token counts of the lines with a known label."""
-    label_ids = vocab.label_ids
-    blocks: list[sp.csr_array] = []
-    gold_ids: list[int] = []
-    gold_counts: list[int] = []
-    tokens: list[int] = []
-    chunk: list[Example] = []
-
-    def flush() -> None:
-        if chunk:
-            blocks.append(featurizer.transform(chunk))
-            chunk.clear()
-
-    for example in examples:
-        ids = sorted({label_ids[x] for x in example.labels if x in label_ids})
-        if not ids:
-            continue
-        chunk.append(example)
-        gold_ids.extend(ids)
-        gold_counts.append(len(ids))
-        tokens.append(len(example.words) + len(example.labels))
-        if len(chunk) == _CHUNK_LINES:
-            flush()
-    flush()
-    features = sp.csr_array(sp.vstack(blocks, format="csr"))
-    indptr = np.concatenate([[0], np.cumsum(gold_counts)])
-    labels = sp.csr_array(
-        (np.ones(len(gold_ids), dtype=np.float32), np.array(gold_ids), indptr),
-        shape=(len(gold_counts), len(vocab.labels)),
-    )
-    return features, labels, np.array(tokens, dtype=np.int64)
+def _gold_labels(table: TokenTable, vocab: Vocabulary) -> sp.csr_array:
+    """(lines, labels) with 1 for each line's labels that the vocabulary kept."""
+    ids = ids_of(table.tokens, vocab.label_ids)[table.occurrences]
+    line = np.repeat(np.arange(table.lengths.size), table.lengths)
+    known = ids >= 0
+    gold = sp.coo_array(
+        (np.ones(int(known.sum()), dtype=np.float32), (line[known], ids[known])),
+        shape=(table.lengths.size, len(vocab.labels)),
+    ).tocsr()
+    gold.data[:] = 1.0  # a label written twice on a line is still one gold label
+    return sp.csr_array(gold)
 
 
 def _top_k(probs: npt.NDArray[np.float32], k: int, threshold: float) -> list[npt.NDArray[np.intp]]:

@@ -17,9 +17,11 @@ import scipy.sparse as sp
 from fasttext_lite.data import EOS, Example, encode_token
 from fasttext_lite.hashing import as_signed, chain_ngram_hashes, fnv1a_many
 from fasttext_lite.sparse import take_rows
-from fasttext_lite.vocab import Vocabulary
+from fasttext_lite.vocab import TokenTable, Vocabulary, ids_of
 
 BOW, EOW = b"<", b">"
+# Lines featurized at once: bounds the temporary arrays to a few tens of megabytes.
+_BLOCK_LINES = 1 << 16
 
 
 def effective_bucket(*, bucket: int, word_ngrams: int, maxn: int) -> int:
@@ -58,7 +60,7 @@ def char_ngrams(word: bytes, minn: int, maxn: int) -> list[bytes]:
 
 
 class Featurizer:
-    """Maps parsed lines to feature-count rows over `nwords + bucket` features."""
+    """Maps lines to feature-count rows over `nwords + bucket` features."""
 
     def __init__(
         self, vocab: Vocabulary, *, word_ngrams: int, bucket: int, minn: int, maxn: int
@@ -73,83 +75,112 @@ class Featurizer:
         self._word_hashes = as_signed(fnv1a_many([encode_token(w) for w in vocab.words]))
         # Each vocabulary word's own id followed by its char n-gram ids, as CSR.
         self._word_indptr, self._word_features = self._subword_table(
-            vocab.words, list(range(self.nwords))
+            vocab.words, np.arange(self.nwords)
         )
-
-    def _subword_table(
-        self, tokens: Sequence[str], own_ids: Sequence[int | None]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Feature ids of each token: its own id (if any) and, unless it is `</s>`, its
-        char n-grams."""
-        grams: list[bytes] = []
-        counts = np.zeros(len(tokens), dtype=np.int64)
-        for i, (token, own) in enumerate(zip(tokens, own_ids, strict=True)):
-            token_grams = (
-                char_ngrams(encode_token(token), self.minn, self.maxn)
-                if self.maxn > 0 and token != EOS
-                else []
-            )
-            grams.extend(token_grams)
-            counts[i] = len(token_grams) + (own is not None)
-        gram_ids = self.nwords + fnv1a_many(grams).astype(np.int64) % max(self.bucket, 1)
-        features = np.empty(int(counts.sum()), dtype=np.int64)
-        indptr = np.concatenate([[0], np.cumsum(counts)])
-        cursor = 0
-        for i, own in enumerate(own_ids):
-            start = int(indptr[i])
-            if own is not None:
-                features[start] = own
-                start += 1
-            n = int(indptr[i + 1]) - start
-            features[start : start + n] = gram_ids[cursor : cursor + n]
-            cursor += n
-        return indptr, features
 
     def transform(self, examples: Sequence[Example]) -> sp.csr_array:
         """Feature counts per line: a CSR array of shape (len(examples), n_features)."""
-        flat = [word for example in examples for word in example.words]
-        lengths = np.fromiter(
-            (len(example.words) for example in examples), dtype=np.int64, count=len(examples)
-        )
-        word_ids = self.vocab.word_ids
-        ids = np.fromiter((word_ids.get(t, -1) for t in flat), dtype=np.int64, count=len(flat))
-        line_of_token = np.repeat(np.arange(len(examples)), lengths)
+        table = TokenTable.of(example.words for example in examples)
+        return self.transform_table(table.tokens, table.occurrences, table.lengths)
 
-        unknown = np.flatnonzero(ids < 0)
-        distinct: dict[str, int] = {}
-        unknown_slot = np.fromiter(
-            (distinct.setdefault(flat[i], len(distinct)) for i in unknown),
-            dtype=np.int64,
-            count=unknown.size,
-        )
-        unknown_tokens = list(distinct)
+    def transform_table(
+        self,
+        tokens: Sequence[str],
+        occurrences: npt.NDArray[np.int32],
+        lengths: npt.NDArray[np.int64],
+    ) -> sp.csr_array:
+        """Feature counts per line, for lines given as indices into distinct `tokens`."""
+        word_ids = ids_of(tokens, self.vocab.word_ids)
+        indptr, features = self._token_features(tokens, word_ids)
+        hashes = self._token_hashes(tokens, word_ids) if self.word_ngrams > 1 else None
+        ends = np.cumsum(lengths)
+        blocks = []
+        for first in range(0, max(lengths.size, 1), _BLOCK_LINES):
+            last = min(first + _BLOCK_LINES, lengths.size)
+            begin = int(ends[first - 1]) if first else 0
+            occ = occurrences[begin : int(ends[last - 1]) if last else 0]
+            blocks.append(self._block(occ, lengths[first:last], indptr, features, hashes))
+        return sp.csr_array(sp.vstack(blocks, format="csr")) if len(blocks) > 1 else blocks[0]
 
-        rows = [line_of_token[ids >= 0]] if self.maxn == 0 else []
-        cols = [ids[ids >= 0]] if self.maxn == 0 else []
-        if self.maxn > 0:
-            known = np.flatnonzero(ids >= 0)
-            got = take_rows(self._word_indptr, ids[known])
-            rows.append(line_of_token[known][got.owner])
-            cols.append(self._word_features[got.positions])
-            indptr, features = self._subword_table(unknown_tokens, [None] * len(unknown_tokens))
-            got = take_rows(indptr, unknown_slot)
-            rows.append(line_of_token[unknown][got.owner])
-            cols.append(features[got.positions])
-        if self.word_ngrams > 1:
-            hashes = np.empty(len(flat), dtype=np.int32)
-            hashes[ids >= 0] = self._word_hashes[ids[ids >= 0]]
-            hashes[unknown] = as_signed(fnv1a_many([encode_token(t) for t in unknown_tokens]))[
-                unknown_slot
-            ]
-            r, c = self._word_ngram_features(hashes, lengths)
-            rows.append(line_of_token[r])
-            cols.append(c)
-
-        row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    def _block(
+        self,
+        occ: npt.NDArray[np.int32],
+        lengths: npt.NDArray[np.int64],
+        indptr: npt.NDArray[np.int64],
+        features: npt.NDArray[np.int64],
+        hashes: npt.NDArray[np.int32] | None,
+    ) -> sp.csr_array:
+        line_of_token = np.repeat(np.arange(lengths.size), lengths)
+        got = take_rows(indptr, occ)
+        rows = [line_of_token[got.owner]]
+        cols = [features[got.positions]]
+        if hashes is not None:
+            starts, ids = self._word_ngram_features(hashes[occ], lengths)
+            rows.append(line_of_token[starts])
+            cols.append(ids)
+        row, col = np.concatenate(rows), np.concatenate(cols)
         counts = np.ones(row.size, dtype=np.float32)
-        matrix = sp.coo_array((counts, (row, col)), shape=(len(examples), self.n_features))
+        matrix = sp.coo_array((counts, (row, col)), shape=(lengths.size, self.n_features))
         return matrix.tocsr()  # sums repeated features of a line into one count
+
+    def _token_features(
+        self, tokens: Sequence[str], word_ids: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """CSR of each distinct token's features: a known word's row of the vocabulary table,
+        an unknown word's char n-grams."""
+        known = np.flatnonzero(word_ids >= 0)
+        unknown = np.flatnonzero(word_ids < 0)
+        new_indptr, new_features = self._subword_table(
+            [tokens[i] for i in unknown], np.full(unknown.size, -1)
+        )
+        sizes = np.empty(len(tokens), dtype=np.int64)
+        sizes[known] = np.diff(self._word_indptr)[word_ids[known]]
+        sizes[unknown] = np.diff(new_indptr)
+        indptr = np.concatenate([[0], np.cumsum(sizes)])
+        features = np.empty(int(indptr[-1]), dtype=np.int64)
+        features[take_rows(indptr, unknown).positions] = new_features
+        source = take_rows(self._word_indptr, word_ids[known]).positions
+        features[take_rows(indptr, known).positions] = self._word_features[source]
+        return indptr, features
+
+    def _token_hashes(
+        self, tokens: Sequence[str], word_ids: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.int32]:
+        hashes = np.empty(len(tokens), dtype=np.int32)
+        known = word_ids >= 0
+        hashes[known] = self._word_hashes[word_ids[known]]
+        unknown = np.flatnonzero(~known)
+        hashes[unknown] = as_signed(fnv1a_many([encode_token(tokens[i]) for i in unknown]))
+        return hashes
+
+    def _subword_table(
+        self, tokens: Sequence[str], own_ids: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Feature ids of each token: its own id (if >= 0) and, with char n-grams on and
+        unless it is `</s>`, its char n-gram ids."""
+        with_grams = self.maxn > 0
+        grams: list[bytes] = []
+        gram_counts = np.zeros(len(tokens), dtype=np.int64)
+        if with_grams:
+            for i, token in enumerate(tokens):
+                if token != EOS:
+                    token_grams = char_ngrams(encode_token(token), self.minn, self.maxn)
+                    grams.extend(token_grams)
+                    gram_counts[i] = len(token_grams)
+        has_own = own_ids >= 0
+        sizes = gram_counts + has_own
+        indptr = np.concatenate([[0], np.cumsum(sizes)])
+        features = np.empty(int(indptr[-1]), dtype=np.int64)
+        features[indptr[:-1][has_own]] = own_ids[has_own]
+        if grams:
+            gram_ids = self.nwords + fnv1a_many(grams).astype(np.int64) % self.bucket
+            first_gram = indptr[:-1] + has_own
+            owner = np.repeat(np.arange(len(tokens)), gram_counts)
+            offset = np.arange(gram_ids.size) - np.repeat(
+                np.cumsum(gram_counts) - gram_counts, gram_counts
+            )
+            features[first_gram[owner] + offset] = gram_ids
+        return indptr, features
 
     def _word_ngram_features(
         self, hashes: npt.NDArray[np.int32], lengths: npt.NDArray[np.int64]

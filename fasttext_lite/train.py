@@ -39,8 +39,8 @@ MAX_ROW_STEP = 1.0
 
 # batch_size 0 picks the batch size: as large as AUTO_BATCH_MAX lines, but small enough for
 # AUTO_MIN_STEPS steps per epoch, since a tiny corpus in big batches gets too few updates.
-AUTO_BATCH_MAX = 64
-AUTO_MIN_STEPS = 32
+AUTO_BATCH_MAX = 256
+AUTO_MIN_STEPS = 200
 
 # How many batches pass between progress reports: often enough for a smooth bar, rare enough
 # to cost nothing.
@@ -51,7 +51,7 @@ def resolve_batch_size(batch_size: int, nlines: int) -> int:
     """`batch_size`, or for 0 the automatic choice.
 
     >>> resolve_batch_size(0, 12_404), resolve_batch_size(0, 400), resolve_batch_size(8, 400)
-    (64, 12, 8)
+    (62, 2, 8)
     """
     if batch_size > 0:
         return batch_size

@@ -1,40 +1,97 @@
-"""The vocabulary: counted words and labels, pruned, frozen and numbered.
+"""Counting a corpus and freezing its vocabulary: words and labels, pruned and numbered.
 
 Follows fastText (`src/dictionary.cc`: `add`, `threshold`): words with count < min_count and
 labels with count < min_count_label are dropped; words are numbered by count, descending,
 then labels likewise. Ties keep first-seen order (fastText's sort leaves them unspecified).
+Lines are kept as indices into a table of distinct tokens, so each distinct token is looked
+up, hashed and split into n-grams once, however often it occurs.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
 
 from fasttext_lite.data import Example
 
 
-@dataclass
-class Counts:
-    """Word and label counts accumulated over a corpus, plus the line tallies for the summary."""
+class TokenTable:
+    """Distinct tokens in first-seen order, and each line as indices into them.
 
-    words: Counter[str] = field(default_factory=Counter)
-    labels: Counter[str] = field(default_factory=Counter)
-    lines: int = 0
-    unlabelled_lines: int = 0
-    tokens: int = 0
+    >>> table = TokenTable()
+    >>> table.add(["a", "b", "a"]); table.add(["b"])
+    >>> table.tokens, table.occurrences.tolist(), table.lengths.tolist(), table.counts().tolist()
+    (['a', 'b'], [0, 1, 0, 1], [3, 1], [2, 2])
+    """
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self._occurrences = array("i")
+        self._lengths = array("q")
+
+    def add(self, tokens: Sequence[str]) -> None:
+        index = self.index
+        try:
+            ids = [index[t] for t in tokens]  # the common case once the corpus is under way
+        except KeyError:
+            for t in tokens:
+                index.setdefault(t, len(index))
+            ids = [index[t] for t in tokens]
+        self._occurrences.extend(ids)
+        self._lengths.append(len(tokens))
+
+    @property
+    def tokens(self) -> list[str]:
+        return list(self.index)
+
+    @property
+    def occurrences(self) -> npt.NDArray[np.int32]:
+        return np.frombuffer(self._occurrences, dtype=np.int32)
+
+    @property
+    def lengths(self) -> npt.NDArray[np.int64]:
+        return np.frombuffer(self._lengths, dtype=np.int64)
+
+    def counts(self) -> npt.NDArray[np.int64]:
+        return np.bincount(self.occurrences, minlength=len(self.index))
+
+    @classmethod
+    def of(cls, lines: Iterable[Sequence[str]]) -> TokenTable:
+        table = cls()
+        for tokens in lines:
+            table.add(tokens)
+        return table
+
+
+class Scan:
+    """One pass over a corpus: its words and labels as token tables, and line tallies."""
+
+    def __init__(self) -> None:
+        self.words = TokenTable()
+        self.labels = TokenTable()
+        self.unlabelled_lines = 0
 
     def add(self, example: Example) -> None:
-        self.words.update(example.words)
-        self.labels.update(example.labels)
-        self.lines += 1
+        self.words.add(example.words)
+        self.labels.add(example.labels)
         self.unlabelled_lines += not example.labels
-        self.tokens += len(example.words) + len(example.labels)
 
-    def add_all(self, examples: Iterable[Example]) -> Counts:
+    def add_all(self, examples: Iterable[Example]) -> Scan:
         for example in examples:
             self.add(example)
         return self
+
+    @property
+    def lines(self) -> int:
+        return len(self.words.lengths)
+
+    @property
+    def tokens(self) -> int:
+        """Tokens read, words, labels and `</s>` alike, as fastText counts them."""
+        return int(self.words.lengths.sum() + self.labels.lengths.sum())
 
 
 class Vocabulary:
@@ -55,24 +112,31 @@ class Vocabulary:
         self.label_ids = {label: i for i, label in enumerate(self.labels)}
 
     @classmethod
-    def build(cls, counts: Counts, *, min_count: int, min_count_label: int) -> Vocabulary:
+    def build(cls, scan: Scan, *, min_count: int, min_count_label: int) -> Vocabulary:
         """Prune by count and number by count, descending.
 
-        >>> counts = Counts().add_all([Example(["b", "a", "b", "</s>"], ["x"])])
-        >>> Vocabulary.build(counts, min_count=1, min_count_label=0).words
+        >>> scan = Scan().add_all([Example(["b", "a", "b", "</s>"], ["x"])])
+        >>> Vocabulary.build(scan, min_count=1, min_count_label=0).words
         ['b', 'a', '</s>']
         """
-        words = _by_count(counts.words, min_count)
-        labels = _by_count(counts.labels, min_count_label)
-        return cls(
-            words=words,
-            word_counts=[counts.words[w] for w in words],
-            labels=labels,
-            label_counts=[counts.labels[x] for x in labels],
-        )
+        words, word_counts = _by_count(scan.words, min_count)
+        labels, label_counts = _by_count(scan.labels, min_count_label)
+        return cls(words, word_counts, labels, label_counts)
 
 
-def _by_count(counter: Counter[str], minimum: int) -> list[str]:
-    # sorted() is stable and Counter keeps insertion order, so ties stay in first-seen order.
-    kept = [key for key, count in counter.items() if count >= minimum]
-    return sorted(kept, key=lambda key: -counter[key])
+def _by_count(table: TokenTable, minimum: int) -> tuple[list[str], list[int]]:
+    counts = table.counts()
+    # A stable sort over first-seen order keeps ties in first-seen order.
+    order = np.argsort(-counts, kind="stable")
+    order = order[counts[order] >= minimum]
+    tokens = table.tokens
+    return [tokens[i] for i in order], counts[order].tolist()
+
+
+def ids_of(tokens: Sequence[str], ids: dict[str, int]) -> npt.NDArray[np.int64]:
+    """Each token's id in `ids`, or -1.
+
+    >>> ids_of(["a", "z"], {"a": 3}).tolist()
+    [3, -1]
+    """
+    return np.fromiter((ids.get(t, -1) for t in tokens), dtype=np.int64, count=len(tokens))

@@ -1,0 +1,242 @@
+"""Gradients: every registered loss against central differences, and one SGD step against
+fastText's update written out by hand (`src/loss.cc`, `src/model.cc`).
+
+All in float64 so that the tolerances can be tight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import scipy.sparse as sp
+
+from fasttext_lite.losses import LOSSES, Loss
+from fasttext_lite.model import Model
+from fasttext_lite.train import _step
+
+FloatArray = npt.NDArray[np.floating]
+EPS = 1e-6
+RTOL = 1e-6
+ATOL = 1e-8
+
+ALL_LOSSES = sorted(LOSSES)
+
+
+def make_targets(loss: Loss, gold: list[list[int]], nlabels: int) -> FloatArray:
+    """One-hot (the first gold label) for single-label losses, multi-hot for multi-label ones."""
+    y = np.zeros((len(gold), nlabels))
+    for row, labels in enumerate(gold):
+        y[row, labels if loss.multi_label else labels[:1]] = 1.0
+    return y
+
+
+GOLD = [[0, 2], [1], [2, 3], [3]]
+
+
+def central_difference(f: Callable[[], float], array: FloatArray) -> FloatArray:
+    """d f / d array by central differences, perturbing `array` in place and restoring it."""
+    grad = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        original = array[index]
+        array[index] = original + EPS
+        up = f()
+        array[index] = original - EPS
+        down = f()
+        array[index] = original
+        grad[index] = (up - down) / (2 * EPS)
+    return grad
+
+
+@pytest.mark.parametrize("name", ALL_LOSSES)
+@pytest.mark.parametrize("scale", [0.1, 1.0, 5.0])
+def test_loss_gradient_matches_finite_differences(name: str, scale: float) -> None:
+    loss = LOSSES[name]
+    rng = np.random.default_rng(7)
+    scores = rng.normal(scale=scale, size=(len(GOLD), 4))
+    targets = make_targets(loss, GOLD, 4)
+    result = loss.gradient(scores, targets)
+    numeric = central_difference(lambda: loss.gradient(scores, targets).loss, scores)
+    assert result.d_scores.shape == scores.shape
+    np.testing.assert_allclose(result.d_scores, numeric, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("name", ALL_LOSSES)
+def test_loss_value_is_summed_over_rows(name: str) -> None:
+    loss = LOSSES[name]
+    rng = np.random.default_rng(11)
+    scores = rng.normal(size=(len(GOLD), 4))
+    targets = make_targets(loss, GOLD, 4)
+    per_row = [loss.gradient(scores[i : i + 1], targets[i : i + 1]).loss for i in range(len(GOLD))]
+    assert loss.gradient(scores, targets).loss == pytest.approx(sum(per_row), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ALL_LOSSES)
+def test_probabilities_are_probabilities(name: str) -> None:
+    loss = LOSSES[name]
+    scores = np.random.default_rng(3).normal(scale=3.0, size=(5, 4))
+    p = loss.probabilities(scores)
+    assert p.shape == scores.shape
+    assert np.all((p >= 0) & (p <= 1))
+    if not loss.multi_label:
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
+
+
+# -- through the model ---------------------------------------------------------------------
+
+NROWS_A, DIM, NLABELS = 8, 5, 4
+# Feature occurrences per line, as rows of A; rows 1 and 6 are used by several lines, row 4
+# twice within a line; rows 0, 3 and 7 are used by no line.
+LINES = [[1, 4, 4, 6], [2, 6], [1, 5, 6], [5]]
+
+
+def averaging_weights(lines: list[list[int]]) -> sp.csr_array:
+    """(lines, rows of A): each occurrence of a row in a line weighs 1/len(line)."""
+    dense = np.zeros((len(lines), NROWS_A))
+    for i, ids in enumerate(lines):
+        for feature in ids:
+            dense[i, feature] += 1.0 / len(ids)
+    return sp.csr_array(dense)
+
+
+def random_model(seed: int) -> Model:
+    rng = np.random.default_rng(seed)
+    return Model(
+        rng.normal(size=(NROWS_A, DIM)),
+        rng.normal(size=(NLABELS, DIM)),
+        np.arange(NROWS_A, dtype=np.int64) * 3,
+    )
+
+
+@pytest.mark.parametrize("name", ALL_LOSSES)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_model_backward_matches_finite_differences(name: str, seed: int) -> None:
+    loss = LOSSES[name]
+    model = random_model(seed)
+    weights = averaging_weights(LINES)
+    targets = make_targets(loss, GOLD, NLABELS)
+
+    def value() -> float:
+        return loss.gradient(model.scores(model.hidden(weights)), targets).loss
+
+    hidden = model.hidden(weights)
+    grads = model.backward(weights, hidden, loss.gradient(model.scores(hidden), targets).d_scores)
+
+    numeric_a = central_difference(value, model.input)
+    numeric_b = central_difference(value, model.output)
+    assert grads.input_rows.shape == (NROWS_A, DIM)
+    np.testing.assert_allclose(grads.input_rows, numeric_a, rtol=RTOL, atol=ATOL)
+    unused = [0, 3, 7]
+    np.testing.assert_array_equal(numeric_a[unused], 0.0)
+    np.testing.assert_array_equal(grads.input_rows[unused], 0.0)
+    np.testing.assert_allclose(grads.output, numeric_b, rtol=RTOL, atol=ATOL)
+
+
+def test_hidden_is_the_mean_of_the_lines_rows() -> None:
+    model = random_model(5)
+    hidden = model.hidden(averaging_weights(LINES))
+    for i, ids in enumerate(LINES):
+        np.testing.assert_allclose(hidden[i], model.input[ids].mean(axis=0), rtol=1e-12)
+
+
+# -- one SGD step is fastText's update -------------------------------------------------------
+
+
+def sigmoid(x: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-x)))
+
+
+def fasttext_step(
+    a: FloatArray, b: FloatArray, ids: list[int], gold: list[int], lr: float, name: str
+) -> None:
+    """fastText's supervised update for one line, in place (`Loss::forward`, `Model::update`)."""
+    h = sum(a[i] for i in ids) / len(ids)
+    scores = [float(b[j] @ h) for j in range(b.shape[0])]
+    if name == "softmax":
+        top = max(scores)
+        z = sum(np.exp(s - top) for s in scores)
+        p = [np.exp(s - top) / z for s in scores]
+    else:
+        p = [sigmoid(s) for s in scores]
+    grad = np.zeros_like(h)
+    for j in range(b.shape[0]):
+        alpha = lr * ((1.0 if j in gold else 0.0) - p[j])
+        grad += alpha * b[j]  # B before its update
+        b[j] += alpha * h
+    for i in ids:  # a repeated feature gets the step once per occurrence
+        a[i] += grad / len(ids)
+
+
+def training_rows(
+    lines: list[list[int]], gold: list[list[int]]
+) -> tuple[sp.csr_array, sp.csr_array]:
+    """Averaging weights over all rows of A and the gold-label matrix, as train.py takes them."""
+    y = np.zeros((len(gold), NLABELS))
+    for i, labels in enumerate(gold):
+        y[i, labels] = 1.0
+    return averaging_weights(lines), sp.csr_array(y)
+
+
+@pytest.mark.parametrize("name", ["softmax", "ova"])
+@pytest.mark.parametrize("line", range(len(LINES)))
+@pytest.mark.parametrize("lr", [0.05, 1.0, 2.5])
+def test_step_of_one_line_is_fasttext_sgd(name: str, line: int, lr: float) -> None:
+    loss = LOSSES[name]
+    gold = [labels if loss.multi_label else labels[:1] for labels in GOLD]
+    weights, targets = training_rows(LINES, gold)
+    model = random_model(line)
+    a, b = model.input.copy(), model.output.copy()
+    scores = b @ (a[LINES[line]].mean(axis=0))
+    expected_loss = loss.gradient(scores[None, :], targets.toarray()[line : line + 1]).loss
+
+    value = _step(model, weights, targets, np.array([line], dtype=np.intp), loss=loss, lr=lr)
+
+    fasttext_step(a, b, LINES[line], gold[line], lr, name)
+    np.testing.assert_allclose(model.input, a, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(model.output, b, rtol=1e-12, atol=1e-14)
+    assert value == pytest.approx(expected_loss, rel=1e-12)
+
+
+def test_step_on_softmax_matches_hand_numbers() -> None:
+    softmax = LOSSES["softmax"]
+    one = np.array([0], dtype=np.intp)
+    # One feature row, two labels, B = 0: p = (1/2, 1/2); gold 0, lr 1:
+    # alpha = (1/2, -1/2); grad = 0 (B was zero); B_0 = h/2, B_1 = -h/2; A unchanged.
+    model = Model(np.array([[0.5, -1.0]]), np.zeros((2, 2)), np.array([0], dtype=np.int64))
+    weights = sp.csr_array(np.array([[1.0]]))
+    targets = sp.csr_array(np.array([[1.0, 0.0]]))
+    value = _step(model, weights, targets, one, loss=softmax, lr=1.0)
+    assert value == pytest.approx(np.log(2.0), rel=1e-12)
+    np.testing.assert_allclose(model.output, [[0.25, -0.5], [-0.25, 0.5]], rtol=1e-12)
+    np.testing.assert_allclose(model.input, [[0.5, -1.0]], rtol=1e-12)
+    # Second step: scores = (0.625, -0.625), p_0 = sigmoid(1.25); alpha = (1 - p_0, p_0 - 1);
+    # grad = alpha_0 B_0 + alpha_1 B_1 = 2 (1 - p_0) (0.25, -0.5), with B before its update.
+    p0 = 1.0 / (1.0 + np.exp(-1.25))
+    value = _step(model, weights, targets, one, loss=softmax, lr=1.0)
+    assert value == pytest.approx(-np.log(p0), rel=1e-12)
+    step = 2 * (1 - p0) * np.array([0.25, -0.5])
+    np.testing.assert_allclose(model.input - [[0.5, -1.0]], [step], rtol=1e-12)
+    b0 = np.array([0.25, -0.5]) + (1 - p0) * np.array([0.5, -1.0])
+    np.testing.assert_allclose(model.output, [b0, -b0], rtol=1e-12)
+
+
+def test_batched_step_gives_a_row_used_by_one_line_that_lines_step() -> None:
+    """A row of A that only one line of the batch uses gets exactly that line's SGD step
+    (computed with the model as it was before the batch)."""
+    loss = LOSSES["softmax"]
+    lines = [[0, 1, 7], [2, 3, 7], [4, 7]]  # row 7 is shared, like `</s>`
+    gold = [[0], [1], [1]]
+    weights, targets = training_rows(lines, gold)
+    model = random_model(9)
+    a0, b0 = model.input.copy(), model.output.copy()
+    _step(model, weights, targets, np.arange(3, dtype=np.intp), loss=loss, lr=0.5)
+
+    for ids, labels in zip(lines, gold, strict=True):
+        a, b = a0.copy(), b0.copy()
+        fasttext_step(a, b, ids, labels, 0.5, "softmax")
+        own = [i for i in ids if i != 7]
+        np.testing.assert_allclose(model.input[own], a[own], rtol=1e-12, atol=1e-14)
+    untouched = [5, 6]
+    np.testing.assert_array_equal(model.input[untouched], a0[untouched])
