@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -26,12 +24,11 @@ from tqdm import tqdm
 from fasttext_lite import serialization
 from fasttext_lite.data import (
     DEFAULT_LABEL_PREFIX,
-    EOS,
-    STDIN,
-    Example,
-    parse_lines,
+    encode_token,
     read_lines,
+    split_line,
     tokenize,
+    words_of,
 )
 from fasttext_lite.errors import (
     DataError,
@@ -159,21 +156,32 @@ class FastTextClassifier:
             raise ParameterError(
                 "labels", f"has {len(labels)} entries for {len(texts)} texts; give one per text"
             )
-        examples = [
-            Example([*tokenize(text), EOS], [gold] if isinstance(gold, str) else list(gold))
-            for text, gold in zip(texts, labels, strict=True)
-        ]
-        return self._fit(lambda: iter(examples), "the training texts")
+
+        def scan() -> Scan:
+            result = Scan()
+            for text, gold in zip(texts, labels, strict=True):
+                names = [gold] if isinstance(gold, str) else gold
+                result.add(words_of(encode_token(text)), [encode_token(x) for x in names])
+            return result
+
+        return self._fit(scan, "the training texts")
 
     def fit_file(self, path: str | Path) -> FastTextClassifier:
         """Train on a file in fastText's format; `-` reads stdin."""
-        with _replayable(path) as source:
-            return self._fit(lambda: parse_lines(read_lines(source), self.label_prefix), str(path))
+        prefix = encode_token(self.label_prefix)
 
-    def _fit(self, examples: Callable[[], Iterator[Example]], name: str) -> FastTextClassifier:
+        def scan() -> Scan:
+            result = Scan()
+            for line in read_lines(path):
+                result.add(*split_line(line, prefix))
+            return result
+
+        return self._fit(scan, str(path))
+
+    def _fit(self, read: Callable[[], Scan], name: str) -> FastTextClassifier:
         self._validate()
         started = time.perf_counter()
-        scan = Scan().add_all(examples())
+        scan = read()
         vocab = self._vocabulary(scan, name)
         featurizer = Featurizer(
             vocab, word_ngrams=self.word_ngrams, bucket=self.bucket, minn=self.minn, maxn=self.maxn
@@ -188,7 +196,7 @@ class FastTextClassifier:
         labelled = np.diff(labels.indptr) > 0
         counts, labels, tokens = counts[labelled], labels[labelled], tokens[labelled]
         model = Model.initial(
-            np.unique(counts.indices).astype(np.int64),
+            _used_features(counts.indices, featurizer.n_features),
             nlabels=len(vocab.labels),
             dim=self.dim,
             rng=rng,
@@ -305,25 +313,30 @@ class FastTextClassifier:
         self, texts: Iterable[str | bytes]
     ) -> Iterator[tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]]:
         """(probabilities, blank-line mask) for successive chunks of `texts`."""
-        for examples in self._chunks(parse_lines(texts, self.label_prefix)):
-            blank = np.array([len(e.words) == 1 and not e.labels for e in examples])
-            yield self._probabilities_of(examples), blank
+        prefix = encode_token(self.label_prefix)
+        for chunk in self._chunks(texts):
+            words = TokenTable()
+            blank = np.zeros(len(chunk), dtype=bool)
+            for row, text in enumerate(chunk):
+                line = encode_token(text) if isinstance(text, str) else text
+                tokens, labels = split_line(line, prefix)
+                words.add(tokens)
+                blank[row] = len(tokens) == 1 and not labels
+            yield self._probabilities_of(words), blank
 
-    def _probabilities_of(self, examples: Sequence[Example]) -> npt.NDArray[np.float32]:
-        vocab = self._fitted()
-        weights = self.model_.averaging_weights(self.featurizer_.transform(examples))
+    def _probabilities_of(self, words: TokenTable) -> npt.NDArray[np.float32]:
+        counts = self.featurizer_.transform_table(words.tokens, words.occurrences, words.lengths)
+        weights = self.model_.averaging_weights(counts)
         scores = self.model_.scores(self.model_.hidden(weights))
-        probs = LOSSES[self.loss].probabilities(scores)
-        assert probs.shape[1] == len(vocab.labels)
-        return probs.astype(np.float32, copy=False)
+        return LOSSES[self.loss].probabilities(scores).astype(np.float32, copy=False)
 
-    def _chunks(self, examples: Iterator[Example]) -> Iterator[list[Example]]:
+    def _chunks(self, lines: Iterable[str | bytes]) -> Iterator[list[str | bytes]]:
         """Growing chunks (1, 2, 4, ... lines) so that the first results come out at once."""
         limit = max(1, _PREDICT_CELLS // max(len(self._fitted().labels), 1))
         size = 1
-        chunk: list[Example] = []
-        for example in examples:
-            chunk.append(example)
+        chunk: list[str | bytes] = []
+        for line in lines:
+            chunk.append(line)
             if len(chunk) >= size:
                 yield chunk
                 chunk = []
@@ -428,24 +441,33 @@ def evaluate(
     vocab = classifier._fitted()
     source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
     meter = Meter(len(vocab.labels))
-    for examples in classifier._chunks(parse_lines(source, classifier.label_prefix)):
-        gold = np.zeros((len(examples), len(vocab.labels)), dtype=bool)
-        for row, example in enumerate(examples):
-            ids = [vocab.label_ids[x] for x in example.labels if x in vocab.label_ids]
-            gold[row, ids] = True
-        keep = gold.any(axis=1)
-        if not keep.any():
-            continue
-        kept = [e for e, k_ in zip(examples, keep, strict=True) if k_]
-        probs = classifier._probabilities_of(kept)
-        predicted = np.zeros_like(gold[keep])
+    prefix = encode_token(classifier.label_prefix)
+    for chunk in classifier._chunks(source):
+        words, labels = TokenTable(), TokenTable()
+        for text in chunk:
+            line = encode_token(text) if isinstance(text, str) else text
+            tokens, names = split_line(line, prefix)
+            words.add(tokens)
+            labels.add(names)
+        gold = _gold_labels(labels, vocab).toarray() > 0
+        probs = classifier._probabilities_of(words)
+        predicted = np.zeros_like(gold)
         for row, label_ids in enumerate(_top_k(probs, k, threshold)):
             predicted[row, label_ids] = True
-        meter.add(gold[keep], predicted)
+        # As fastText's test: a line with no label the model knows is not counted.
+        keep = gold.any(axis=1)
+        meter.add(gold[keep], predicted[keep])
     return meter.result(vocab.labels, k=k, threshold=threshold)
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+def _used_features(indices: npt.NDArray[np.integer], n_features: int) -> npt.NDArray[np.int64]:
+    """The distinct feature ids in `indices`, sorted (a mask, not a sort: ids are bounded)."""
+    used = np.zeros(n_features, dtype=bool)
+    used[indices] = True
+    return np.flatnonzero(used).astype(np.int64)
 
 
 def _gold_labels(table: TokenTable, vocab: Vocabulary) -> sp.csr_array:
@@ -482,15 +504,3 @@ def _check_int(name: str, value: object, *, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ParameterError(name, f"must be {kind}, got {value!r}")
-
-
-@contextlib.contextmanager
-def _replayable(path: str | Path) -> Iterator[str | Path]:
-    """A path that can be read twice: stdin is copied to a temporary file first."""
-    if str(path) != STDIN:
-        yield path
-        return
-    with tempfile.NamedTemporaryFile(prefix="ftl-stdin-") as copy:
-        shutil.copyfileobj(sys.stdin.buffer, copy)
-        copy.flush()
-        yield copy.name

@@ -37,6 +37,7 @@ class Model:
         self.input = input_
         self.output = output
         self.feature_ids = feature_ids
+        self._lookup: npt.NDArray[np.int32] | None = None
 
     @classmethod
     def initial(
@@ -60,24 +61,34 @@ class Model:
     def averaging_weights(self, counts: sp.csr_array) -> sp.csr_array:
         """Feature counts over global feature ids -> weights over A's rows summing to 1 per line.
 
-        Lines with no known feature get an empty row (and so a zero hidden vector).
+        Features without a row are dropped; a line left with none gets an empty row (and so a
+        zero hidden vector).
         """
-        coo = counts.tocoo()
-        position = np.searchsorted(self.feature_ids, coo.col)
-        position = np.minimum(position, max(self.feature_ids.size - 1, 0))
-        known = (
-            self.feature_ids[position] == coo.col
-            if self.feature_ids.size
-            else np.zeros(coo.col.shape, dtype=bool)
-        )
-        weights = sp.csr_array(
-            (coo.data[known], (coo.row[known], position[known])),
-            shape=(counts.shape[0], self.feature_ids.size),
-            dtype=self.input.dtype,
-        )
-        lengths = np.asarray(weights.sum(axis=1)).ravel()
-        lengths[lengths == 0] = 1
-        return sp.csr_array(sp.diags_array(1.0 / lengths).astype(self.input.dtype) @ weights)
+        nlines = counts.shape[0]
+        rows = self._row_of(counts.indices)
+        known = rows >= 0
+        data, indptr = counts.data, counts.indptr
+        if not known.all():
+            line = np.repeat(np.arange(nlines), np.diff(indptr))
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(line[known], minlength=nlines))])
+            data, rows = data[known], rows[known]
+        sizes = np.diff(indptr)
+        totals = np.ones(nlines, dtype=np.float64)
+        nonempty = sizes > 0
+        totals[nonempty] = np.add.reduceat(data, indptr[:-1][nonempty], dtype=np.float64)
+        weights = (data / np.repeat(totals, sizes)).astype(self.input.dtype)
+        return sp.csr_array((weights, rows, indptr), shape=(nlines, self.feature_ids.size))
+
+    def _row_of(self, feature_ids: npt.NDArray[np.integer]) -> npt.NDArray[np.int32]:
+        """The row of A owning each feature id, or -1: a dense lookup, built on first use."""
+        if self._lookup is None:
+            size = int(self.feature_ids[-1]) + 1 if self.feature_ids.size else 0
+            self._lookup = np.full(size, -1, dtype=np.int32)
+            self._lookup[self.feature_ids] = np.arange(self.feature_ids.size, dtype=np.int32)
+        inside = feature_ids < self._lookup.size
+        rows = np.full(feature_ids.shape, -1, dtype=np.int32)
+        rows[inside] = self._lookup[feature_ids[inside]]
+        return rows
 
     def restricted(self, rows: npt.NDArray[np.intp]) -> Model:
         """A model over a copy of the given rows of A, sharing B: a batch's working set."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from fasttext_lite.data import Example
+from fasttext_lite.data import decode
 
 
 class TokenTable:
@@ -28,11 +28,11 @@ class TokenTable:
     """
 
     def __init__(self) -> None:
-        self.index: dict[str, int] = {}
+        self.index: dict[str | bytes, int] = {}
         self._occurrences = array("i")
         self._lengths = array("q")
 
-    def add(self, tokens: Sequence[str]) -> None:
+    def add(self, tokens: Sequence[str | bytes]) -> None:
         index = self.index
         try:
             ids = [index[t] for t in tokens]  # the common case once the corpus is under way
@@ -45,7 +45,8 @@ class TokenTable:
 
     @property
     def tokens(self) -> list[str]:
-        return list(self.index)
+        """The distinct tokens as str (bytes keys decoded, undecodable bytes escaped)."""
+        return [t if isinstance(t, str) else decode(t) for t in self.index]
 
     @property
     def occurrences(self) -> npt.NDArray[np.int32]:
@@ -59,7 +60,7 @@ class TokenTable:
         return np.bincount(self.occurrences, minlength=len(self.index))
 
     @classmethod
-    def of(cls, lines: Iterable[Sequence[str]]) -> TokenTable:
+    def of(cls, lines: Iterable[Sequence[str | bytes]]) -> TokenTable:
         table = cls()
         for tokens in lines:
             table.add(tokens)
@@ -74,15 +75,10 @@ class Scan:
         self.labels = TokenTable()
         self.unlabelled_lines = 0
 
-    def add(self, example: Example) -> None:
-        self.words.add(example.words)
-        self.labels.add(example.labels)
-        self.unlabelled_lines += not example.labels
-
-    def add_all(self, examples: Iterable[Example]) -> Scan:
-        for example in examples:
-            self.add(example)
-        return self
+    def add(self, words: Sequence[str | bytes], labels: Sequence[str | bytes]) -> None:
+        self.words.add(words)
+        self.labels.add(labels)
+        self.unlabelled_lines += not labels
 
     @property
     def lines(self) -> int:
@@ -115,7 +111,8 @@ class Vocabulary:
     def build(cls, scan: Scan, *, min_count: int, min_count_label: int) -> Vocabulary:
         """Prune by count and number by count, descending.
 
-        >>> scan = Scan().add_all([Example(["b", "a", "b", "</s>"], ["x"])])
+        >>> scan = Scan()
+        >>> scan.add([b"b", b"a", b"b", b"</s>"], [b"x"])
         >>> Vocabulary.build(scan, min_count=1, min_count_label=0).words
         ['b', 'a', '</s>']
         """
