@@ -8,6 +8,7 @@ hash exactly as fastText hashes them and print back unchanged.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import sys
 from collections.abc import Iterable, Iterator
@@ -19,9 +20,28 @@ from fasttext_lite.errors import DataError
 # `</s>` is a real word: fastText counts it once per line, gives it a row of the input
 # matrix, and appends it at predict time too.
 EOS = "</s>"
+EOS_BYTES = EOS.encode()
 DEFAULT_LABEL_PREFIX = "__label__"
 STDIN = "-"
 ENCODING_ERRORS = "surrogateescape"
+# Bytes per read when streaming: what a pipe holds at most, and a few thousand lines of a file.
+_READ_BYTES = 1 << 16
+
+
+def _escape_or_replace(error: UnicodeError) -> tuple[bytes, int]:
+    """Encoding: U+DC80..U+DCFF are the undecodable bytes `surrogateescape` kept, so they turn
+    back into those bytes; any other lone surrogate (only a Python str can hold one) is U+FFFD."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    replaced = (
+        bytes([ord(c) - 0xDC00]) if "\udc80" <= c <= "\udcff" else b"\xef\xbf\xbd" for c in bad
+    )
+    return b"".join(replaced), error.end
+
+
+_ENCODE_ERRORS = "fasttext_lite.escape"
+codecs.register_error(_ENCODE_ERRORS, _escape_or_replace)
 
 # readWord's separators other than those bytes.split() already knows (space \t \n \r \v \f).
 _NUL_AS_SPACE = bytes.maketrans(b"\0", b" ")
@@ -42,11 +62,47 @@ def tokenize(line: bytes | str) -> list[str]:
     >>> tokenize("no\\u00a0break")  # U+00A0 is not a separator for fastText
     ['no\\xa0break']
     """
-    raw = line.encode("utf-8", ENCODING_ERRORS) if isinstance(line, str) else line
+    raw = encode_token(line) if isinstance(line, str) else line
     parts = raw.translate(_NUL_AS_SPACE).split()
     # UTF-8 never puts an ASCII byte inside a multi-byte character, so decoding the
     # re-joined tokens once is the same as decoding each one.
     return b" ".join(parts).decode("utf-8", ENCODING_ERRORS).split(" ") if parts else []
+
+
+def split_line(line: bytes, label_prefix: bytes) -> tuple[list[bytes], list[bytes]]:
+    """A line's words (ending with `</s>`) and label names, as bytes: the fast path for files.
+
+    >>> split_line(b"__label__x hello  world __label__y\\n", b"__label__")
+    ([b'hello', b'world', b'</s>'], [b'x', b'y'])
+    """
+    if label_prefix not in line:
+        return words_of(line), []
+    tokens = line.translate(_NUL_AS_SPACE).split()
+    cut = len(label_prefix)
+    # Usual layout: the labels lead the line. If every occurrence of the prefix is one of
+    # those leading labels, the rest are words; otherwise test every token.
+    lead = 0
+    while lead < len(tokens) and tokens[lead].startswith(label_prefix):
+        lead += 1
+    if line.count(label_prefix) == lead:
+        words = tokens[lead:]
+        words.append(EOS_BYTES)
+        return words, [t[cut:] for t in tokens[:lead]]
+    words = [t for t in tokens if not t.startswith(label_prefix)]
+    words.append(EOS_BYTES)
+    return words, [t[cut:] for t in tokens if t.startswith(label_prefix)]
+
+
+def words_of(text: bytes) -> list[bytes]:
+    """All tokens of `text` as words, then `</s>` (for texts whose labels come separately)."""
+    words = text.translate(_NUL_AS_SPACE).split()
+    words.append(EOS_BYTES)
+    return words
+
+
+def decode(token: bytes) -> str:
+    """The str form of a token: undecodable bytes kept as surrogate escapes."""
+    return token.decode("utf-8", ENCODING_ERRORS)
 
 
 def parse_line(line: bytes | str, label_prefix: str = DEFAULT_LABEL_PREFIX) -> Example:
@@ -55,21 +111,18 @@ def parse_line(line: bytes | str, label_prefix: str = DEFAULT_LABEL_PREFIX) -> E
     >>> parse_line("__label__x hello  world __label__y")
     Example(words=['hello', 'world', '</s>'], labels=['x', 'y'])
     """
-    words: list[str] = []
-    labels: list[str] = []
-    cut = len(label_prefix)
-    for token in tokenize(line):
-        if token.startswith(label_prefix):
-            labels.append(token[cut:])
-        else:
-            words.append(token)
-    words.append(EOS)
-    return Example(words, labels)
+    raw = encode_token(line) if isinstance(line, str) else line
+    words, labels = split_line(raw, encode_token(label_prefix))
+    return Example([decode(w) for w in words], [decode(x) for x in labels])
 
 
 def encode_token(token: str) -> bytes:
-    """The bytes fastText would have read for `token`."""
-    return token.encode("utf-8", ENCODING_ERRORS)
+    """The bytes fastText would have read for `token`.
+
+    >>> encode_token("caf\\xe9 \\udcff \\ud800")  # an escaped byte; a lone surrogate
+    b'caf\\xc3\\xa9 \\xff \\xef\\xbf\\xbd'
+    """
+    return token.encode("utf-8", _ENCODE_ERRORS)
 
 
 def display(text: str) -> str:
@@ -81,18 +134,20 @@ def display(text: str) -> str:
 def open_binary(path: str | Path) -> Iterator[BinaryIO]:
     """Open `path` for reading bytes; `-` is stdin. Errors name the file."""
     if str(path) == STDIN:
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise DataError("-: stdin is closed; give a file name instead")
         yield sys.stdin.buffer
         return
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below, errors translated here
     except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
+        raise DataError(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected a text file") from None
+        raise DataError(f"{path}: is a directory; give a text file, or - for stdin") from None
     except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
+        raise DataError(f"{path}: permission denied; check the file's permissions") from None
     except OSError as error:
-        raise DataError(f"{path}: cannot open ({error.strerror})") from None
+        raise DataError(f"{path}: cannot open ({error.strerror or error})") from None
     with handle:
         yield handle
 
@@ -103,7 +158,34 @@ def read_lines(path: str | Path) -> Iterator[bytes]:
         try:
             yield from handle
         except OSError as error:
-            raise DataError(f"{path}: read failed ({error.strerror})") from None
+            raise DataError(f"{path}: read failed ({error.strerror or error})") from None
+
+
+def read_batches(path: str | Path, max_lines: int = 4096) -> Iterator[list[bytes]]:
+    """The lines of `path` (or stdin for `-`), without their newline, in batches of what has
+    arrived: a batch never waits for more input than one read, so a pipeline gets the answer
+    for a line as soon as the line is in, and memory stays bounded on an endless stream.
+    """
+    with open_binary(path) as handle:
+        # read1 returns what one read gives (for a pipe: what is there), never waiting for more.
+        read = getattr(handle, "read1", handle.read)
+        pending = bytearray()
+        while True:
+            try:
+                chunk = read(_READ_BYTES)
+            except OSError as error:
+                raise DataError(f"{path}: read failed ({error.strerror or error})") from None
+            if not chunk:
+                break
+            pending += chunk
+            cut = pending.rfind(b"\n", len(pending) - len(chunk)) + 1
+            if cut:
+                lines = bytes(pending[: cut - 1]).split(b"\n")
+                del pending[:cut]
+                for start in range(0, len(lines), max_lines):
+                    yield lines[start : start + max_lines]
+        if pending:
+            yield [bytes(pending)]
 
 
 def parse_lines(lines: Iterable[bytes | str], label_prefix: str) -> Iterator[Example]:
