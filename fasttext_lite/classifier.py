@@ -48,6 +48,22 @@ from fasttext_lite.vocab import Scan, TokenTable, Vocabulary, ids_of
 _PREDICT_CELLS = 1 << 21
 
 
+# Integer hyper-parameters: (least, greatest). The upper bounds keep a hostile model file from
+# asking for absurd work; bucket must keep feature ids within fastText's int32.
+_INT_RANGES = {
+    "dim": (1, 100_000),
+    "epoch": (1, 1_000_000),
+    "word_ngrams": (1, 100),
+    "bucket": (0, 2**31 - 1 - 100_000_000),
+    "minn": (0, 1_000),
+    "maxn": (0, 1_000),
+    "min_count": (0, 2**62),
+    "min_count_label": (0, 2**62),
+    "batch_size": (0, 1_000_000),
+    "seed": (0, 2**63 - 1),
+}
+
+
 class Prediction(NamedTuple):
     label: str
     probability: float
@@ -117,18 +133,8 @@ class FastTextClassifier:
         return {name: getattr(self, name) for name in self._PARAMS}
 
     def _validate(self) -> None:
-        for name in ("dim", "epoch", "word_ngrams"):
-            _check_int(name, getattr(self, name), minimum=1)
-        for name in (
-            "bucket",
-            "minn",
-            "maxn",
-            "min_count",
-            "min_count_label",
-            "batch_size",
-            "seed",
-        ):
-            _check_int(name, getattr(self, name), minimum=0)
+        for name, (minimum, maximum) in _INT_RANGES.items():
+            _check_int(name, getattr(self, name), minimum=minimum, maximum=maximum)
         if not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
             raise ParameterError("lr", f"must be a positive number, got {self.lr!r}")
         if self.maxn > 0 and self.minn > self.maxn:
@@ -194,7 +200,8 @@ class FastTextClassifier:
         counts = featurizer.transform_table(words.tokens, words.occurrences, words.lengths)
         del scan, words  # the token tables are as large as the corpus
         labelled = np.diff(labels.indptr) > 0
-        counts, labels, tokens = counts[labelled], labels[labelled], tokens[labelled]
+        if not labelled.all():
+            counts, labels, tokens = counts[labelled], labels[labelled], tokens[labelled]
         model = Model.initial(
             _used_features(counts.indices, featurizer.n_features),
             nlabels=len(vocab.labels),
@@ -206,7 +213,9 @@ class FastTextClassifier:
         usable = np.diff(weights.indptr) > 0
         if not usable.any():
             raise DataError(f"{name}: no labelled line has a word left after pruning")
-        data = TrainingData(weights[usable], labels[usable], tokens[usable])
+        if not usable.all():
+            weights, labels, tokens = weights[usable], labels[usable], tokens[usable]
+        data = TrainingData(weights, labels, tokens)
         with self._progress_bar(int(data.tokens.sum()) * self.epoch) as report:
             train(
                 model,
@@ -255,14 +264,16 @@ class FastTextClassifier:
                 what = "label" if option == "min_count_label" else "word"
                 raise ParameterError(
                     option,
-                    f"{getattr(self, option)} removes every {what} (the most frequent occurs"
-                    f" {most} times); lower it",
+                    f"{getattr(self, option)} removes every {what} of {name} (the most frequent"
+                    f" occurs {most} times); lower it",
                 )
         if len(vocab.labels) == 1:
-            raise DataError(
-                f"{name}: only one label ({vocab.labels[0]!r}) is left; a classifier needs at"
-                " least two"
-            )
+            only = f"only one label ({vocab.labels[0]!r}) is left; a classifier needs at least two"
+            if len(scan.labels.index) > 1:
+                raise ParameterError(
+                    "min_count_label", f"{self.min_count_label} leaves in {name} {only}; lower it"
+                )
+            raise DataError(f"{name}: {only}")
         return vocab
 
     @contextlib.contextmanager
@@ -331,9 +342,10 @@ class FastTextClassifier:
         return LOSSES[self.loss].probabilities(scores).astype(np.float32, copy=False)
 
     def _chunks(self, lines: Iterable[str | bytes]) -> Iterator[list[str | bytes]]:
-        """Growing chunks (1, 2, 4, ... lines) so that the first results come out at once."""
+        """Chunks of lines; from a lazy iterable they grow (1, 2, 4, ... lines) so that the
+        first results come out at once."""
         limit = max(1, _PREDICT_CELLS // max(len(self._fitted().labels), 1))
-        size = 1
+        size = limit if isinstance(lines, Sequence) else 1
         chunk: list[str | bytes] = []
         for line in lines:
             chunk.append(line)
@@ -378,7 +390,7 @@ class FastTextClassifier:
         header, arrays = serialization.load(path)
         try:
             return cls._from_parts(header, arrays)
-        except (KeyError, TypeError, ValueError, ParameterError) as error:
+        except (KeyError, TypeError, ValueError, ArithmeticError, ParameterError) as error:
             raise ModelFileError(
                 f"{path}: not a valid fasttext_lite model: its contents disagree ({error})"
             ) from None
@@ -410,6 +422,10 @@ class FastTextClassifier:
             raise ValueError("matrix shapes")
         if ids.shape != (a.shape[0],) or ids.dtype.kind != "i":
             raise ValueError("feature ids")
+        if len(labels) < 2 or a.dtype.kind != "f" or b.dtype.kind != "f":
+            raise ValueError("labels or weights")
+        if not (np.isfinite(a).all() and np.isfinite(b).all()):
+            raise ValueError("weights are not finite")
         if ids.size and (
             np.any(np.diff(ids) <= 0) or ids[0] < 0 or ids[-1] >= featurizer.n_features
         ):
@@ -500,7 +516,9 @@ def _check_top_k(k: int, threshold: float) -> None:
         raise ParameterError("threshold", f"must be between 0 and 1, got {threshold!r}")
 
 
-def _check_int(name: str, value: object, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+def _check_int(name: str, value: object, *, minimum: int, maximum: int = 2**63 - 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        if isinstance(value, int) and value > maximum:
+            kind = f"at most {maximum}"
         raise ParameterError(name, f"must be {kind}, got {value!r}")

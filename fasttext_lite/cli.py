@@ -3,28 +3,33 @@ library's errors into one-line messages and exit codes."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from fasttext_lite import __version__
+from fasttext_lite import __version__, serialization
 from fasttext_lite.classifier import FastTextClassifier, Prediction, evaluate
-from fasttext_lite.data import STDIN, display, encode_token, read_lines
+from fasttext_lite.data import STDIN, display, encode_token, read_batches
 from fasttext_lite.errors import FtlError, ParameterError
 from fasttext_lite.losses import LOSSES
 from fasttext_lite.metrics import Evaluation
 
 DEFAULT_MODEL = "model.ftl"
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # what shells report for Ctrl-C
 DEFAULTS = FastTextClassifier().get_params()
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Paths are checked where they are opened, so that every file problem gets the same kind of
+# message and exit status; click only names them in the help.
+IN_PATH = click.Path(allow_dash=True, readable=False)
+PATH = click.Path(readable=False)
 
 # Library parameter names whose option is spelled differently.
 _OPTION_NAMES = {"k": "-k", "lr": "--lr"}
@@ -35,42 +40,72 @@ def _option_name(parameter: str) -> str:
 
 
 class _Group(click.Group):
-    """Translates library errors, Ctrl-C and a closed stdout for every command."""
+    """Turns library errors, usage errors, Ctrl-C and a closed stdout into one line each."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise _short(error) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                # stderr carries errors only: numpy's overflow warnings before a divergence
+                # error, say, would bury the one line that matters.
+                warnings.simplefilter("ignore")
+                return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _short(error) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except ParameterError as error:
             raise click.ClickException(
                 f"invalid value for {_option_name(error.parameter)}: {error.detail}"
             ) from None
         except FtlError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(_one_line(str(error))) from None
         except KeyboardInterrupt:
-            click.echo("Interrupted; nothing was written.", err=True)
+            click.echo("Error: interrupted; no model file was written or changed.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             # The reader went away (`ftl predict | head -1`): stop quietly. Point stdout at
             # /dev/null so that Python's final flush does not complain again.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
+        except MemoryError:
+            raise click.ClickException("out of memory; try a smaller --dim or --bucket") from None
+        except Exception as error:  # a bug: still one line, with a way to see the traceback
+            if os.environ.get("FTL_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"internal error ({type(error).__name__}: {_one_line(str(error))}); please"
+                " report it (FTL_DEBUG=1 shows the traceback)"
+            ) from None
 
 
-def _show_progress(quiet: bool) -> bool:
-    return not quiet and sys.stderr.isatty()
+def _short(error: click.UsageError) -> click.UsageError:
+    """click's usage error in one line, without the usage block (bare `ftl` still shows help)."""
+    if isinstance(error, click.exceptions.NoArgsIsHelpError):
+        return error
+    command = error.ctx.command_path if error.ctx else "ftl"
+    return click.UsageError(f"{error.format_message()} See '{command} --help'.")
 
 
-def model_option(command: F) -> F:
-    return click.option(
-        "-m",
-        "--model",
-        "model_path",
-        default=DEFAULT_MODEL,
-        envvar="FTL_MODEL",
-        show_default=True,
-        type=click.Path(dir_okay=False),
-        help="Model file (also settable with FTL_MODEL).",
-    )(command)
+def _echo(line: str) -> None:
+    """Write a line of results as the bytes it came from: labels that are not valid UTF-8
+    print back unchanged, whatever the terminal's encoding."""
+    sys.stdout.buffer.write(encode_token(line) + b"\n")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+model_option = click.option(
+    "-m", "--model", "model_path", default=DEFAULT_MODEL, envvar="FTL_MODEL", show_default=True,
+    type=PATH, help="Model file (also settable with FTL_MODEL).",
+)  # fmt: skip
 
 
 def top_k_options(command: F) -> F:
@@ -80,8 +115,11 @@ def top_k_options(command: F) -> F:
     return click.option("-k", "k", default=1, show_default=True, help="Labels per line.")(command)
 
 
-def _load(model_path: str) -> FastTextClassifier:
-    return FastTextClassifier.load(model_path)
+def _param(flag: str, help: str, choices: Iterable[str] = ()) -> Callable[[F], F]:  # noqa: A002
+    """An option for the classifier's hyper-parameter of that name, with its default."""
+    default = DEFAULTS[flag.lstrip("-").replace("-", "_")]
+    kind = click.Choice(list(choices)) if choices else None
+    return click.option(flag, default=default, type=kind, show_default=True, help=help)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,58 +135,38 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("corpus", type=click.Path(dir_okay=True, allow_dash=True))
+@click.argument("corpus", type=IN_PATH)
 @click.option(
-    "-o", "--output", default=DEFAULT_MODEL, show_default=True, type=click.Path(dir_okay=False),
+    "-o", "--output", default=DEFAULT_MODEL, show_default=True, type=PATH,
     help="Where to write the model (atomically).",
 )  # fmt: skip
-@click.option("--lr", default=DEFAULTS["lr"], show_default=True, help="Learning rate.")
-@click.option("--epoch", default=DEFAULTS["epoch"], show_default=True, help="Passes over the data.")
-@click.option("--dim", default=DEFAULTS["dim"], show_default=True, help="Embedding size.")
-@click.option(
-    "--word-ngrams", default=DEFAULTS["word_ngrams"], show_default=True,
-    help="Longest word n-gram (1 = words only).",
-)  # fmt: skip
-@click.option(
-    "--bucket", default=DEFAULTS["bucket"], show_default=True, help="Hash slots for n-grams."
-)
-@click.option("--minn", default=DEFAULTS["minn"], show_default=True, help="Shortest char n-gram.")
-@click.option(
-    "--maxn", default=DEFAULTS["maxn"], show_default=True, help="Longest char n-gram (0 = off)."
-)
-@click.option(
-    "--min-count", default=DEFAULTS["min_count"], show_default=True,
-    help="Drop words seen fewer times.",
-)  # fmt: skip
-@click.option(
-    "--min-count-label", default=DEFAULTS["min_count_label"], show_default=True,
-    help="Drop labels seen fewer times.",
-)  # fmt: skip
-@click.option(
-    "--loss", type=click.Choice(list(LOSSES)), default=DEFAULTS["loss"], show_default=True,
-    help="softmax (one label per line) or ova (one-vs-all, multi-label).",
-)  # fmt: skip
-@click.option(
-    "--label-prefix", default=DEFAULTS["label_prefix"], show_default=True,
-    help="Tokens starting with this are labels.",
-)  # fmt: skip
-@click.option(
-    "--batch-size", default=DEFAULTS["batch_size"], show_default=True,
-    help="Lines per SGD step (1 = fastText's per-example SGD).",
-)  # fmt: skip
-@click.option("--seed", default=DEFAULTS["seed"], show_default=True, help="Random seed.")
+@_param("--lr", "Learning rate.")
+@_param("--epoch", "Passes over the data.")
+@_param("--dim", "Embedding size.")
+@_param("--word-ngrams", "Longest word n-gram (1 = words only).")
+@_param("--bucket", "Hash slots for n-grams.")
+@_param("--minn", "Shortest char n-gram.")
+@_param("--maxn", "Longest char n-gram (0 = off).")
+@_param("--min-count", "Drop words seen fewer times.")
+@_param("--min-count-label", "Drop labels seen fewer times.")
+@_param("--loss", "softmax (one label per line) or ova (one-vs-all, multi-label).", LOSSES)
+@_param("--label-prefix", "Tokens starting with this are labels.")
+@_param("--batch-size", "Lines per SGD step (1 = fastText's per-example SGD, 0 = automatic).")
+@_param("--seed", "Random seed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def train(corpus: str, output: str, quiet: bool, **params: Any) -> None:
     """Train a classifier on CORPUS (fastText format; - for stdin) and write it to --output.
 
     Each line holds a text and its labels, tokens starting with __label__, anywhere on the
-    line. Lines without a label are skipped.
+    line. Lines without a label are skipped. The model is written once, at the end, atomically:
+    an interrupted or failed run writes nothing and leaves an earlier --output file as it was.
 
     \b
     Example:
         ftl train data/support.train -o support.ftl --epoch 25 --lr 0.5 --word-ngrams 2
     """
-    verbose = _show_progress(quiet)
+    serialization.check_writable(output)  # before training, not after
+    verbose = not quiet and sys.stderr.isatty()
     clf = FastTextClassifier(**params, verbose=verbose).fit_file(corpus)
     clf.save(output)
     if verbose:
@@ -162,20 +180,18 @@ def train(corpus: str, output: str, quiet: bool, **params: Any) -> None:
 
 
 def _format(predictions: list[Prediction], prefix: str, probs: bool, as_json: bool) -> str:
+    # Probabilities rounded as fastText prints them (6 significant digits), never above 1.
+    shown = [(p.label, float(f"{min(p.probability, 1.0):.6g}")) for p in predictions]
     if as_json:
-        return json.dumps(
-            {
-                "labels": [display(p.label) for p in predictions],
-                "probabilities": [p.probability for p in predictions],
-            }
-        )
+        labels = [display(label) for label, _ in shown]
+        return json.dumps({"labels": labels, "probabilities": [p for _, p in shown]})
     if probs:
-        return " ".join(f"{prefix}{p.label} {p.probability:.6g}" for p in predictions)
-    return " ".join(prefix + p.label for p in predictions)
+        return " ".join(f"{prefix}{label} {p:g}" for label, p in shown)
+    return " ".join(prefix + label for label, _ in shown)
 
 
 @cli.command()
-@click.argument("input_path", metavar="[INPUT]", default=STDIN, type=click.Path(allow_dash=True))
+@click.argument("input_path", metavar="[INPUT]", default=STDIN, type=IN_PATH)
 @model_option
 @top_k_options
 @click.option("--probs", is_flag=True, help="Print each label's probability after it.")
@@ -185,20 +201,19 @@ def predict(
 ) -> None:
     """Predict labels for each line of INPUT (default: stdin), one output line per input line.
 
-    Empty input lines give empty output lines.
+    Empty input lines give empty output lines (with --json, an object with no labels). Each
+    answer is written as soon as its line has arrived, so it works in a pipeline.
 
     \b
     Example:
         echo "my card was charged twice" | ftl predict -m support.ftl -k 2 --probs
     """
-    clf = _load(model_path)
-    interactive = input_path == STDIN and sys.stdin.isatty()
-    out = sys.stdout.buffer
-    for predictions in clf.iter_predict(read_lines(input_path), k=k, threshold=threshold):
-        out.write(encode_token(_format(predictions, clf.label_prefix, probs, as_json)) + b"\n")
-        if interactive:
-            out.flush()
-    out.flush()
+    clf = FastTextClassifier.load(model_path)
+    clf.predict([], k=k, threshold=threshold)  # checks -k and --threshold before any input
+    for lines in read_batches(input_path):
+        for predictions in clf.predict(lines, k=k, threshold=threshold):
+            _echo(_format(predictions, clf.label_prefix, probs, as_json))
+        sys.stdout.flush()
 
 
 def _metrics_lines(result: Evaluation, per_label: bool, prefix: str) -> Iterator[str]:
@@ -215,7 +230,7 @@ def _metrics_lines(result: Evaluation, per_label: bool, prefix: str) -> Iterator
 
 
 @cli.command(name="eval")
-@click.argument("test", type=click.Path(allow_dash=True))
+@click.argument("test", type=IN_PATH)
 @model_option
 @top_k_options
 @click.option("--per-label", is_flag=True, help="Also precision, recall, F1, support per label.")
@@ -231,7 +246,7 @@ def eval_(
     Example:
         ftl eval data/support.valid -m support.ftl -k 1 --per-label
     """
-    clf = _load(model_path)
+    clf = FastTextClassifier.load(model_path)
     result = evaluate(clf, test, k=k, threshold=threshold)
     if as_json:
         record: dict[str, Any] = {
@@ -243,17 +258,17 @@ def eval_(
             "f1": result.f1,
         }
         if per_label:
-            record["per_label"] = [
-                {**vars(s), "label": display(s.label)} for s in result.per_label
-            ]
+            record["per_label"] = [{**vars(s), "label": display(s.label)} for s in result.per_label]
         click.echo(json.dumps(record))
         return
     for line in _metrics_lines(result, per_label, clf.label_prefix):
-        click.echo(line)
+        _echo(line)
 
 
 @cli.command()
-@click.argument("model_path", metavar="[MODEL]", default=DEFAULT_MODEL, envvar="FTL_MODEL")
+@click.argument(
+    "model_path", metavar="[MODEL]", default=DEFAULT_MODEL, envvar="FTL_MODEL", type=PATH
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def info(model_path: str, as_json: bool) -> None:
     """Describe MODEL: format, hyper-parameters, vocabulary and labels.
@@ -262,26 +277,33 @@ def info(model_path: str, as_json: bool) -> None:
     Example:
         ftl info support.ftl
     """
-    from fasttext_lite.serialization import FORMAT_VERSION
-
-    clf = _load(model_path)
+    clf = FastTextClassifier.load(model_path)
+    header = serialization.read_header(model_path)
     record: dict[str, Any] = {
         "file": model_path,
-        "format_version": FORMAT_VERSION,
-        "ftl_version": __version__,
+        "file_bytes": Path(model_path).stat().st_size,
+        "format_version": header["format_version"],
+        "ftl_version": header.get("ftl_version"),
         **clf.get_params(),
         "words": len(clf.vocabulary_.words),
         "input_rows": int(clf.model_.input.shape[0]),
         "labels": [display(x) for x in clf.classes_],
-        "trained_on": vars(clf.summary_),
-        "file_bytes": Path(model_path).stat().st_size,
+        **{f"trained_{key}": value for key, value in vars(clf.summary_).items()},
     }
     if as_json:
         click.echo(json.dumps(record))
         return
     for key, value in record.items():
-        shown = " ".join(value) if key == "labels" else value
-        click.echo(f"{key}\t{shown}")
+        shown = " ".join(clf.classes_) if key == "labels" else value
+        _echo(f"{key}\t{shown:.6g}" if isinstance(shown, float) else f"{key}\t{shown}")
 
 
-main = functools.partial(cli.main, prog_name="ftl")
+def _terminated(signum: int, frame: object) -> None:
+    # Unwind as for Ctrl-C, so that no temporary file outlives a `kill`.
+    raise SystemExit(128 + signum)
+
+
+def main() -> None:
+    """The `ftl` console script."""
+    signal.signal(signal.SIGTERM, _terminated)
+    cli.main(prog_name="ftl")

@@ -93,14 +93,36 @@ class Featurizer:
         word_ids = ids_of(tokens, self.vocab.word_ids)
         indptr, features = self._token_features(tokens, word_ids)
         hashes = self._token_hashes(tokens, word_ids) if self.word_ngrams > 1 else None
+        # Each line's entries before repeated features are summed bound its final entries, so
+        # the result is filled block by block into arrays of that size and then trimmed,
+        # never holding the blocks and their concatenation at once.
+        per_token = np.diff(indptr)[occurrences]
+        bound = int(per_token.sum()) + sum(
+            int(np.maximum(lengths - n + 1, 0).sum()) for n in range(2, self.word_ngrams + 1)
+        )
+        del per_token
+        # scipy widens both index arrays to the wider of the two: keep them equally narrow.
+        index_type = np.int32 if max(bound, self.n_features) < 2**31 else np.int64
+        out_indptr = np.zeros(lengths.size + 1, dtype=index_type)
+        out_indices = np.empty(bound, dtype=index_type)
+        out_data = np.empty(bound, dtype=np.float32)
         ends = np.cumsum(lengths)
-        blocks = []
-        for first in range(0, max(lengths.size, 1), _BLOCK_LINES):
+        filled = 0
+        for first in range(0, lengths.size, _BLOCK_LINES):
             last = min(first + _BLOCK_LINES, lengths.size)
             begin = int(ends[first - 1]) if first else 0
-            occ = occurrences[begin : int(ends[last - 1]) if last else 0]
-            blocks.append(self._block(occ, lengths[first:last], indptr, features, hashes))
-        return sp.csr_array(sp.vstack(blocks, format="csr")) if len(blocks) > 1 else blocks[0]
+            occ = occurrences[begin : int(ends[last - 1])]
+            block = self._block(occ, lengths[first:last], indptr, features, hashes)
+            size = block.indices.size
+            out_indices[filled : filled + size] = block.indices
+            out_data[filled : filled + size] = block.data
+            out_indptr[first + 1 : last + 1] = block.indptr[1:] + filled
+            filled += size
+        out_indices.resize(filled, refcheck=False)
+        out_data.resize(filled, refcheck=False)
+        return sp.csr_array(
+            (out_data, out_indices, out_indptr), shape=(lengths.size, self.n_features)
+        )
 
     def _block(
         self,
@@ -131,7 +153,7 @@ class Featurizer:
         known = np.flatnonzero(word_ids >= 0)
         unknown = np.flatnonzero(word_ids < 0)
         new_indptr, new_features = self._subword_table(
-            [tokens[i] for i in unknown], np.full(unknown.size, -1)
+            [tokens[i] for i in unknown.tolist()], np.full(unknown.size, -1)
         )
         sizes = np.empty(len(tokens), dtype=np.int64)
         sizes[known] = np.diff(self._word_indptr)[word_ids[known]]
@@ -150,7 +172,7 @@ class Featurizer:
         known = word_ids >= 0
         hashes[known] = self._word_hashes[word_ids[known]]
         unknown = np.flatnonzero(~known)
-        hashes[unknown] = as_signed(fnv1a_many([encode_token(tokens[i]) for i in unknown]))
+        hashes[unknown] = as_signed(fnv1a_many([encode_token(tokens[i]) for i in unknown.tolist()]))
         return hashes
 
     def _subword_table(

@@ -52,13 +52,13 @@ def fnv1a_many(tokens: Sequence[bytes]) -> npt.NDArray[np.uint32]:
     hashes = np.full(len(tokens), FNV_OFFSET_BASIS, dtype=np.uint32)
     lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
     short = np.flatnonzero(lengths <= _VECTOR_MAX_LEN)
-    for i in np.flatnonzero(lengths > _VECTOR_MAX_LEN):
+    for i in np.flatnonzero(lengths > _VECTOR_MAX_LEN).tolist():
         hashes[i] = fnv1a(tokens[i])
     if short.size == 0:
         return hashes
     # Pad the short tokens into a matrix; the mask keeps padding bytes out of the hash.
     width = int(lengths[short].max())
-    padded = b"".join(tokens[i].ljust(width, b"\0") for i in short)
+    padded = b"".join(tokens[i].ljust(width, b"\0") for i in short.tolist())
     matrix = np.frombuffer(padded, dtype=np.uint8).reshape(short.size, width)
     signed = matrix.view(np.int8).astype(np.int32).view(np.uint32)
     h = hashes[short]

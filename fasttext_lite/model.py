@@ -70,14 +70,18 @@ class Model:
         data, indptr = counts.data, counts.indptr
         if not known.all():
             line = np.repeat(np.arange(nlines), np.diff(indptr))
-            indptr = np.concatenate([[0], np.cumsum(np.bincount(line[known], minlength=nlines))])
+            kept = np.bincount(line[known], minlength=nlines)
+            indptr = np.concatenate([[0], np.cumsum(kept)]).astype(indptr.dtype)
             data, rows = data[known], rows[known]
         sizes = np.diff(indptr)
-        totals = np.ones(nlines, dtype=np.float64)
+        totals = np.ones(nlines, dtype=self.input.dtype)
         nonempty = sizes > 0
-        totals[nonempty] = np.add.reduceat(data, indptr[:-1][nonempty], dtype=np.float64)
-        weights = (data / np.repeat(totals, sizes)).astype(self.input.dtype)
-        return sp.csr_array((weights, rows, indptr), shape=(nlines, self.feature_ids.size))
+        totals[nonempty] = np.add.reduceat(data, indptr[:-1][nonempty])
+        weights = data / np.repeat(totals, sizes)
+        return sp.csr_array(
+            (weights.astype(self.input.dtype, copy=False), rows.astype(indptr.dtype), indptr),
+            shape=(nlines, self.feature_ids.size),
+        )
 
     def _row_of(self, feature_ids: npt.NDArray[np.integer]) -> npt.NDArray[np.int32]:
         """The row of A owning each feature id, or -1: a dense lookup, built on first use."""
@@ -90,7 +94,7 @@ class Model:
         rows[inside] = self._lookup[feature_ids[inside]]
         return rows
 
-    def restricted(self, rows: npt.NDArray[np.intp]) -> Model:
+    def restricted(self, rows: npt.NDArray[np.integer]) -> Model:
         """A model over a copy of the given rows of A, sharing B: a batch's working set."""
         return Model(self.input[rows], self.output, self.feature_ids[rows])
 

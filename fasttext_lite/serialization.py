@@ -1,11 +1,13 @@
-"""The model file: a JSON header and raw little-endian arrays, checksummed, versioned.
+"""The model file: a JSON header and raw little-endian arrays, every byte checksummed, versioned.
 
-Layout: 8-byte magic, uint64 header length, the UTF-8 JSON header, then each array at the
-offset the header gives (64-byte aligned), nothing after the last one. The header names every
-array with its dtype, shape, offset, byte count and SHA-256. Reading checks all of that against
-the file's real size before allocating anything, so a damaged or hostile file is refused with
-`ModelFileError`; nothing is ever unpickled. Writing is atomic: a temporary file in the same
-directory, fsync, then rename, so an existing model is replaced whole or not at all.
+Layout: 8-byte magic, uint64 header length, the SHA-256 of the header (32 bytes), the UTF-8
+JSON header, then each array at the offset the header gives (64-byte aligned, zero padding in
+between), nothing after the last one. The header names every array with its dtype, shape,
+offset, byte count and SHA-256. Reading checks all of that against the file's real size before
+allocating anything, so a damaged or hostile file is refused with `ModelFileError`; nothing is
+ever unpickled. Writing is atomic: a temporary file in the same directory, fsync, then rename,
+so an existing model is replaced whole or not at all. The preamble (magic, length, header hash)
+stays the same in every format version, so a newer file is recognised as such.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import json
 import os
 import struct
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -28,20 +30,41 @@ from fasttext_lite.errors import ModelFileError
 MAGIC = b"FTLITE\x00\x01"
 FORMAT_NAME = "fasttext_lite"
 FORMAT_VERSION = 1
-_LENGTH = struct.Struct("<Q")
-_PREAMBLE = len(MAGIC) + _LENGTH.size
+_PREAMBLE = struct.Struct("<8sQ32s")  # magic, header length, SHA-256 of the header
 _ALIGN = 64
 # A header holds the vocabulary; this bounds what a corrupt length field can make us read.
 _MAX_HEADER_BYTES = 1 << 31
+_MAX_NDIM = 8
 _DTYPES = {"<f4", "<f8", "<i8", "<i4"}
+_ENTRY_KEYS = {"dtype", "shape", "offset", "nbytes", "sha256"}
 # fastText's own model files start with this int32 (`FASTTEXT_FILEFORMAT_MAGIC_INT32`).
 FASTTEXT_BIN_MAGIC = struct.pack("<i", 793712314)
+_RETRY = "copy it again or retrain with `ftl train`"
 
 
-def save(path: str | Path, header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]) -> None:
+def check_writable(path: str | Path) -> None:
+    """Raise `ModelFileError` unless a model could be saved at `path`: called before a long
+    training, so that a typo in the output path costs nothing."""
+    path = Path(path)
+    directory = path.parent
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a directory; give a file name for the model")
+    if path.exists() and not path.is_file():
+        # Renaming over a device such as /dev/full would replace the device itself.
+        raise ModelFileError(f"{path}: is not a regular file; give a file name for the model")
+    if not directory.is_dir():
+        raise ModelFileError(f"{path}: directory {directory} does not exist; create it first")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ModelFileError(f"{path}: directory {directory} is not writable; write elsewhere")
+
+
+def save(
+    path: str | Path, header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
+) -> None:
     """Write `header` and `arrays` to `path` atomically."""
     path = Path(path)
-    blobs = {name: np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")) for name, a in arrays.items()}
+    check_writable(path)
+    blobs = {name: np.ascontiguousarray(a, a.dtype.newbyteorder("<")) for name, a in arrays.items()}
     entries: dict[str, dict[str, Any]] = {}
     offset = 0
     for name, blob in blobs.items():
@@ -59,13 +82,16 @@ def save(path: str | Path, header: Mapping[str, Any], arrays: Mapping[str, npt.N
     data_start = 0
     while True:
         encoded = _encode_header(full, data_start, entries)
-        if _aligned(_PREAMBLE + len(encoded)) <= data_start:
+        if _aligned(_PREAMBLE.size + len(encoded)) <= data_start:
             break
-        data_start = _aligned(_PREAMBLE + len(encoded))
-    _write_atomically(path, encoded, data_start, blobs, entries)
+        data_start = _aligned(_PREAMBLE.size + len(encoded))
+    preamble = _PREAMBLE.pack(MAGIC, len(encoded), hashlib.sha256(encoded).digest())
+    _write_atomically(path, preamble + encoded, data_start, blobs, entries)
 
 
-def _encode_header(full: dict[str, Any], data_start: int, entries: dict[str, dict[str, Any]]) -> bytes:
+def _encode_header(
+    full: dict[str, Any], data_start: int, entries: dict[str, dict[str, Any]]
+) -> bytes:
     shifted = {name: {**e, "offset": e["offset"] + data_start} for name, e in entries.items()}
     return json.dumps({**full, "arrays": shifted}, ensure_ascii=True).encode("ascii")
 
@@ -76,21 +102,21 @@ def _aligned(n: int) -> int:
 
 def _write_atomically(
     path: Path,
-    encoded_header: bytes,
+    head: bytes,
     data_start: int,
     blobs: Mapping[str, npt.NDArray[Any]],
     entries: Mapping[str, Mapping[str, Any]],
 ) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
+    directory = path.parent
     try:
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
             dir=directory, prefix=f".{path.name}.", suffix=".tmp", delete=False
         )
     except OSError as error:
-        raise ModelFileError(f"{path}: cannot write the model ({error.strerror})") from None
+        raise _unwritable(path, error) from None
     try:
         with handle:
-            handle.write(MAGIC + _LENGTH.pack(len(encoded_header)) + encoded_header)
+            handle.write(head)
             for name, blob in blobs.items():
                 handle.write(b"\0" * (data_start + entries[name]["offset"] - handle.tell()))
                 handle.write(blob.data)
@@ -98,96 +124,161 @@ def _write_atomically(
             os.fsync(handle.fileno())
         os.chmod(handle.name, 0o644)
         os.replace(handle.name, path)
-    except BaseException as error:
+    except BaseException as error:  # Ctrl-C included: never leave a temporary file behind
         with contextlib.suppress(OSError):
             os.unlink(handle.name)
         if isinstance(error, OSError):
-            raise ModelFileError(f"{path}: cannot write the model ({error.strerror})") from None
+            raise _unwritable(path, error) from None
         raise
+    # Make the rename itself durable; not every system can fsync a directory.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _unwritable(path: Path, error: OSError) -> ModelFileError:
+    return ModelFileError(
+        f"{path}: cannot write the model ({error.strerror or error}); any earlier file there"
+        " is unchanged"
+    )
 
 
 def load(path: str | Path) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
     """Read a model file: its header (without `arrays`) and its verified arrays."""
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            preamble = handle.read(_PREAMBLE)
-            header = _read_header(path, handle.read, size, preamble)
-            arrays = {}
-            for name, entry in header.pop("arrays").items():
-                handle.seek(entry["offset"])
-                raw = handle.read(entry["nbytes"])
-                if len(raw) != entry["nbytes"]:
-                    raise _bad(path, f"array {name!r} is truncated")
-                if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
-                    raise _bad(path, f"array {name!r} fails its checksum (the file is corrupt)")
-                arrays[name] = np.frombuffer(raw, dtype=entry["dtype"]).reshape(entry["shape"])
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such model file; train one with `ftl train`") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path}: is a directory, expected a model file") from None
-    except OSError as error:
-        raise ModelFileError(f"{path}: cannot read ({error.strerror})") from None
+    with _open(path) as handle:
+        header, layout = _read_header(path, handle)
+        arrays = {}
+        position = handle.tell()
+        for name, entry in layout:
+            padding = handle.read(entry["offset"] - position)
+            if padding.strip(b"\0"):
+                raise _bad(path, f"the padding before array {name!r} is not zero (it is corrupt)")
+            arrays[name] = _read_array(path, handle, name, entry)
+            position = entry["offset"] + entry["nbytes"]
     return header, arrays
 
 
+def read_header(path: str | Path) -> dict[str, Any]:
+    """The verified header of a model file, `arrays` included, without reading the arrays."""
+    with _open(path) as handle:
+        header, layout = _read_header(path, handle)
+    return {**header, "arrays": dict(layout)}
+
+
+@contextlib.contextmanager
+def _open(path: str | Path) -> Iterator[BinaryIO]:
+    try:
+        with open(path, "rb") as handle:
+            yield handle
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file; train one with `ftl train`") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{path}: is a directory; give the path of a model file") from None
+    except PermissionError:
+        raise ModelFileError(f"{path}: permission denied; check the file's permissions") from None
+    except OSError as error:
+        raise ModelFileError(f"{path}: cannot read the model ({error.strerror or error})") from None
+
+
 def _bad(path: str | Path, what: str) -> ModelFileError:
-    return ModelFileError(f"{path}: not a valid fasttext_lite model: {what}")
+    return ModelFileError(f"{path}: not a valid fasttext_lite model: {what}; {_RETRY}")
 
 
-def _read_header(path: str | Path, read: Any, size: int, preamble: bytes) -> dict[str, Any]:
+def _read_header(
+    path: str | Path, handle: BinaryIO
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """The header without `arrays`, and the arrays' entries in file order, all checked."""
+    size = os.fstat(handle.fileno()).st_size
+    preamble = handle.read(_PREAMBLE.size)
+    if not preamble:
+        raise ModelFileError(f"{path}: is empty, not a model; train one with `ftl train`")
     if preamble[:4] == FASTTEXT_BIN_MAGIC:
         raise ModelFileError(
-            f"{path}: this is a fastText .bin model; fasttext_lite cannot read it"
-            " (use the fasttext package, or retrain with `ftl train`)"
+            f"{path}: is a fastText .bin model, which fasttext_lite cannot read; use it with"
+            " fastText (the `fasttext` Python package), or retrain with `ftl train`"
         )
-    if len(preamble) < _PREAMBLE or preamble[: len(MAGIC)] != MAGIC:
-        raise _bad(path, "it does not start with the fasttext_lite magic bytes")
-    (length,) = _LENGTH.unpack(preamble[len(MAGIC) :])
-    if length > min(size - _PREAMBLE, _MAX_HEADER_BYTES):
-        raise _bad(path, f"header length {length} exceeds the file size {size}")
+    if not preamble.startswith(MAGIC):
+        raise ModelFileError(
+            f"{path}: is not a fasttext_lite model (it lacks the format's magic bytes); give a"
+            " file written by `ftl train`"
+        )
+    if len(preamble) < _PREAMBLE.size:
+        raise _bad(path, "it is truncated")
+    _, length, digest = _PREAMBLE.unpack(preamble)
+    if length > min(size - _PREAMBLE.size, _MAX_HEADER_BYTES):
+        raise _bad(path, f"its header length {length} exceeds the file size {size} (truncated?)")
+    raw = handle.read(length)
+    if hashlib.sha256(raw).digest() != digest:
+        raise _bad(path, "its header fails its checksum (the file is corrupt)")
     try:
-        header = json.loads(read(length).decode("ascii"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        header = json.loads(raw.decode("ascii"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _bad(path, "its header is not valid JSON") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise _bad(path, "its header does not name the fasttext_lite format")
     version = header.get("format_version")
-    if not isinstance(version, int) or version < 1:
+    if type(version) is not int or version < 1:
         raise _bad(path, f"format version {version!r} is not a version number")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path}: written in model format {version} by a newer fasttext_lite"
             f" (this one reads up to format {FORMAT_VERSION}); upgrade fasttext_lite"
         )
-    _check_layout(path, header.get("arrays"), _PREAMBLE + length, size)
-    return header
+    layout = _check_layout(path, header.pop("arrays", None), _PREAMBLE.size + length, size)
+    return header, layout
 
 
-def _check_layout(path: str | Path, arrays: Any, data_start: int, size: int) -> None:
+def _check_layout(
+    path: str | Path, arrays: Any, data_start: int, size: int
+) -> list[tuple[str, dict[str, Any]]]:
     """Every array must lie inside the file, after the header, without overlap or slack."""
     if not isinstance(arrays, dict):
         raise _bad(path, "its header lists no arrays")
     end = data_start
-    for name, entry in sorted(arrays.items(), key=lambda item: _offset_of(item[1])):
-        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "offset", "nbytes", "sha256"}:
+    layout = sorted(arrays.items(), key=lambda item: _offset_of(item[1]))
+    for name, entry in layout:
+        if not isinstance(entry, dict) or set(entry) != _ENTRY_KEYS:
             raise _bad(path, f"array {name!r} is described incompletely")
-        dtype, shape, offset, nbytes = entry["dtype"], entry["shape"], entry["offset"], entry["nbytes"]
-        if dtype not in _DTYPES:
+        dtype, shape, offset, nbytes = (
+            entry[key] for key in ("dtype", "shape", "offset", "nbytes")
+        )
+        if not isinstance(dtype, str) or dtype not in _DTYPES:
             raise _bad(path, f"array {name!r} has unsupported dtype {dtype!r}")
-        if not (isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape)):
+        # No dimension can exceed the file's size: this bounds what reshape is asked to do.
+        if not (
+            isinstance(shape, list)
+            and len(shape) <= _MAX_NDIM
+            and all(type(n) is int and 0 <= n <= size for n in shape)
+        ):
             raise _bad(path, f"array {name!r} has an invalid shape {shape!r}")
-        if not all(isinstance(n, int) for n in (offset, nbytes)) or not isinstance(entry["sha256"], str):
+        if type(offset) is not int or type(nbytes) is not int:
             raise _bad(path, f"array {name!r} has an invalid offset or size")
+        if not isinstance(entry["sha256"], str):
+            raise _bad(path, f"array {name!r} has an invalid checksum")
         if nbytes != int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize:
             raise _bad(path, f"array {name!r}: {nbytes} bytes do not match shape {shape}")
         if offset < end or offset - end >= _ALIGN or offset + nbytes > size:
-            raise _bad(path, f"array {name!r} lies outside its place in the file")
+            raise _bad(path, f"array {name!r} lies outside its place in the file (truncated?)")
         end = offset + nbytes
     if end != size:
         raise _bad(path, f"the file has {size - end} unexpected bytes at its end")
+    return layout
 
 
 def _offset_of(entry: Any) -> int:
     offset = entry.get("offset") if isinstance(entry, dict) else None
-    return offset if isinstance(offset, int) else -1
+    return offset if type(offset) is int else -1
+
+
+def _read_array(
+    path: str | Path, handle: BinaryIO, name: str, entry: dict[str, Any]
+) -> npt.NDArray[Any]:
+    raw = handle.read(entry["nbytes"])
+    if len(raw) != entry["nbytes"]:  # the file shrank while we read it
+        raise _bad(path, f"array {name!r} is truncated")
+    if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+        raise _bad(path, f"array {name!r} fails its checksum (the file is corrupt)")
+    return np.frombuffer(raw, dtype=entry["dtype"]).reshape(entry["shape"])

