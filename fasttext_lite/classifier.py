@@ -194,28 +194,7 @@ class FastTextClassifier:
         )
         rng = np.random.default_rng(self.seed)
         lines, tokens_read, unlabelled = scan.lines, scan.tokens, scan.unlabelled_lines
-        labels = _gold_labels(scan.labels, vocab)
-        tokens = scan.words.lengths + scan.labels.lengths
-        words = scan.words
-        counts = featurizer.transform_table(words.tokens, words.occurrences, words.lengths)
-        del scan, words  # the token tables are as large as the corpus
-        labelled = np.diff(labels.indptr) > 0
-        if not labelled.all():
-            counts, labels, tokens = counts[labelled], labels[labelled], tokens[labelled]
-        model = Model.initial(
-            _used_features(counts.indices, featurizer.n_features),
-            nlabels=len(vocab.labels),
-            dim=self.dim,
-            rng=rng,
-        )
-        weights = model.averaging_weights(counts)
-        del counts
-        usable = np.diff(weights.indptr) > 0
-        if not usable.any():
-            raise DataError(f"{name}: no labelled line has a word left after pruning")
-        if not usable.all():
-            weights, labels, tokens = weights[usable], labels[usable], tokens[usable]
-        data = TrainingData(weights, labels, tokens)
+        model, data = self._prepare(scan, vocab, featurizer, rng, name)
         with self._progress_bar(int(data.tokens.sum()) * self.epoch) as report:
             train(
                 model,
@@ -235,7 +214,7 @@ class FastTextClassifier:
         self.classes_ = list(vocab.labels)
         self.summary_ = TrainingSummary(
             lines=lines,
-            examples=int(usable.sum()),
+            examples=data.tokens.size,
             unlabelled=unlabelled,
             words=len(vocab.words),
             labels=len(vocab.labels),
@@ -243,6 +222,39 @@ class FastTextClassifier:
             seconds=time.perf_counter() - started,
         )
         return self
+
+    def _prepare(
+        self,
+        scan: Scan,
+        vocab: Vocabulary,
+        featurizer: Featurizer,
+        rng: np.random.Generator,
+        name: str,
+    ) -> tuple[Model, TrainingData]:
+        """The initial model and the lines it trains on: those with a known label and at
+        least one feature, as averaging weights over the rows of A."""
+        labels = _gold_labels(scan.labels, vocab)
+        tokens = scan.words.lengths + scan.labels.lengths
+        words = scan.words
+        counts = featurizer.transform_table(words.tokens, words.occurrences, words.lengths)
+        words.clear()  # training needs only the counts from here on
+        labelled = np.diff(labels.indptr) > 0
+        if not labelled.all():
+            counts, labels, tokens = counts[labelled], labels[labelled], tokens[labelled]
+        model = Model.initial(
+            _used_features(counts.indices, featurizer.n_features),
+            nlabels=len(vocab.labels),
+            dim=self.dim,
+            rng=rng,
+        )
+        weights = model.averaging_weights(counts)
+        del counts
+        usable = np.diff(weights.indptr) > 0
+        if not usable.any():
+            raise DataError(f"{name}: no labelled line has a word left after pruning")
+        if not usable.all():
+            weights, labels, tokens = weights[usable], labels[usable], tokens[usable]
+        return model, TrainingData(weights, labels, tokens)
 
     def _vocabulary(self, scan: Scan, name: str) -> Vocabulary:
         if scan.lines == 0:

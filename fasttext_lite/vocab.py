@@ -43,6 +43,12 @@ class TokenTable:
         self._occurrences.extend(ids)
         self._lengths.append(len(tokens))
 
+    def clear(self) -> None:
+        """Forget everything, freeing the memory (the occurrences are as large as the corpus)."""
+        self.index = {}
+        self._occurrences = array("i")
+        self._lengths = array("q")
+
     @property
     def tokens(self) -> list[str]:
         """The distinct tokens as str (bytes keys decoded, undecodable bytes escaped)."""
