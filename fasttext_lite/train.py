@@ -47,6 +47,13 @@ AUTO_MIN_STEPS = 200
 _REPORT_EVERY = 20
 
 
+def single_blas_thread() -> threadpool_limits:
+    """Run numpy's BLAS on one thread: the products here are small, a second thread gains
+    little on them, and when another process competes for the cores, waiting BLAS threads
+    made training 8x slower."""
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def resolve_batch_size(batch_size: int, nlines: int) -> int:
     """`batch_size`, or for 0 the automatic choice.
 
@@ -78,9 +85,7 @@ def train(
     progress: Progress | None = None,
 ) -> None:
     """Update `model` in place by `epoch` passes of mini-batch SGD over `data`."""
-    # A batch's matrix products are small: a second BLAS thread gains nothing on them, and
-    # when another process competes for the cores, waiting threads made training 8x slower.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_blas_thread():
         _train(
             model,
             data,

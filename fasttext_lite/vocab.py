@@ -37,9 +37,7 @@ class TokenTable:
         try:
             ids = [index[t] for t in tokens]  # the common case once the corpus is under way
         except KeyError:
-            for t in tokens:
-                index.setdefault(t, len(index))
-            ids = [index[t] for t in tokens]
+            ids = [index.setdefault(t, len(index)) for t in tokens]
         self._occurrences.extend(ids)
         self._lengths.append(len(tokens))
 
