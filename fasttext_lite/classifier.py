@@ -515,10 +515,8 @@ def _gold_labels(table: TokenTable, vocab: Vocabulary) -> sp.csr_array:
 def _top_k(probs: npt.NDArray[np.float32], k: int, threshold: float) -> list[npt.NDArray[np.intp]]:
     """Per row, the ids of the k most probable labels at or above `threshold`, best first."""
     k = min(k, probs.shape[1])
-    if k == 1:  # the common case, and argmax is several times cheaper than a partition
-        top = probs.argmax(axis=1)[:, None]
-    else:
-        top = np.argpartition(-probs, k - 1, axis=1)[:, :k]
+    # k = 1 is the common case, and argmax is several times cheaper than a partition.
+    top = probs.argmax(axis=1)[:, None] if k == 1 else np.argpartition(-probs, k - 1, axis=1)[:, :k]
     top_p = np.take_along_axis(probs, top, axis=1)
     order = np.argsort(-top_p, axis=1, kind="stable")
     top = np.take_along_axis(top, order, axis=1)
