@@ -21,7 +21,8 @@ from fasttext_lite.vocab import TokenTable, Vocabulary, ids_of
 
 BOW, EOW = b"<", b">"
 # Lines featurized at once: bounds the temporary arrays to a few tens of megabytes.
-_BLOCK_LINES = 1 << 16
+_BLOCK_LINES = 1 << 14
+_BLOCK_ENTRIES = 1 << 22
 
 
 def effective_bucket(*, bucket: int, word_ngrams: int, maxn: int) -> int:
@@ -96,11 +97,11 @@ class Featurizer:
         # Each line's entries before repeated features are summed bound its final entries, so
         # the result is filled block by block into arrays of that size and then trimmed,
         # never holding the blocks and their concatenation at once.
-        per_token = np.diff(indptr)[occurrences]
-        bound = int(per_token.sum()) + sum(
-            int(np.maximum(lengths - n + 1, 0).sum()) for n in range(2, self.word_ngrams + 1)
-        )
-        del per_token
+        sizes = np.diff(indptr)
+        bound = sum(
+            int(sizes[occurrences[i : i + _BLOCK_ENTRIES]].sum())
+            for i in range(0, occurrences.size, _BLOCK_ENTRIES)
+        ) + sum(int(np.maximum(lengths - n + 1, 0).sum()) for n in range(2, self.word_ngrams + 1))
         # scipy widens both index arrays to the wider of the two: keep them equally narrow.
         index_type = np.int32 if max(bound, self.n_features) < 2**31 else np.int64
         out_indptr = np.zeros(lengths.size + 1, dtype=index_type)

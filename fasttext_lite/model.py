@@ -79,7 +79,11 @@ class Model:
         totals[nonempty] = np.add.reduceat(data, indptr[:-1][nonempty])
         weights = data / np.repeat(totals, sizes)
         return sp.csr_array(
-            (weights.astype(self.input.dtype, copy=False), rows.astype(indptr.dtype), indptr),
+            (
+                weights.astype(self.input.dtype, copy=False),
+                rows.astype(indptr.dtype, copy=False),
+                indptr,
+            ),
             shape=(nlines, self.feature_ids.size),
         )
 

@@ -17,6 +17,8 @@ import numpy.typing as npt
 
 from fasttext_lite.data import decode
 
+_BLOCK = 1 << 22
+
 
 class TokenTable:
     """Distinct tokens in first-seen order, and each line as indices into them.
@@ -61,7 +63,12 @@ class TokenTable:
         return np.frombuffer(self._lengths, dtype=np.int64)
 
     def counts(self) -> npt.NDArray[np.int64]:
-        return np.bincount(self.occurrences, minlength=len(self.index))
+        counts = np.zeros(len(self.index), dtype=np.int64)
+        occurrences = self.occurrences
+        # In blocks: bincount widens its input to int64, a copy as large as the corpus.
+        for start in range(0, occurrences.size, _BLOCK):
+            counts += np.bincount(occurrences[start : start + _BLOCK], minlength=counts.size)
+        return counts
 
     @classmethod
     def of(cls, lines: Iterable[Sequence[str | bytes]]) -> TokenTable:
