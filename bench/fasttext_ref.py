@@ -1,0 +1,128 @@
+"""Reference runs of fastText through its Python binding, one mode per process.
+
+The benchmark runs this script in a subprocess so that its wall time and peak RSS are
+measured alone. Its options mirror ``ftl``'s, so the same argument list drives both.
+
+Modes (each prints one JSON object on stdout)::
+
+    fasttext_ref.py train CORPUS -o MODEL [--lr F] [--epoch N] [--dim N] [--word-ngrams N]
+                    [--bucket N] [--minn N] [--maxn N] [--min-count N] [--loss softmax|ova]
+                    [--seed N] [--threads N]
+    fasttext_ref.py eval TEST -m MODEL [-k K ...]
+    fasttext_ref.py predict FILE -m MODEL [-k K] [--out PATH]
+
+``predict`` reads FILE, calls ``model.predict(list_of_lines, k)`` once and writes one line of
+labels per input line to ``--out`` (default /dev/null). It reports the time of that loop
+(read + predict + write) apart from the time of loading the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+import fasttext  # type: ignore[import-untyped]
+
+
+def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "input": args.corpus,
+        "thread": args.threads,
+        "seed": args.seed,
+        "verbose": 0,
+    }
+    optional = {
+        "lr": args.lr,
+        "epoch": args.epoch,
+        "dim": args.dim,
+        "wordNgrams": args.word_ngrams,
+        "bucket": args.bucket,
+        "minn": args.minn,
+        "maxn": args.maxn,
+        "minCount": args.min_count,
+        "loss": args.loss,
+    }
+    params.update({k: v for k, v in optional.items() if v is not None})
+    t0 = time.perf_counter()
+    model = fasttext.train_supervised(**params)
+    t1 = time.perf_counter()
+    model.save_model(args.output)
+    t2 = time.perf_counter()
+    return {
+        "train_s": t1 - t0,
+        "save_s": t2 - t1,
+        "params": {k: v for k, v in params.items() if k != "input"},
+        "words": len(model.words),
+        "labels": len(model.labels),
+    }
+
+
+def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
+    model = fasttext.load_model(args.model)
+    results = []
+    for k in args.k or [1]:
+        n, precision, recall = model.test(args.test, k=k)
+        results.append({"k": k, "n": n, "precision": precision, "recall": recall})
+    return {"results": results}
+
+
+def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    model = fasttext.load_model(args.model)
+    t1 = time.perf_counter()
+    with open(args.file, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    labels, _ = model.predict(lines, k=args.k)
+    with open(args.out, "w", encoding="utf-8") as out:
+        out.writelines(" ".join(row) + "\n" for row in labels)
+    t2 = time.perf_counter()
+    return {"lines": len(lines), "load_s": t1 - t0, "predict_s": t2 - t1}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="mode", required=True)
+
+    tr = sub.add_parser("train")
+    tr.add_argument("corpus")
+    tr.add_argument("-o", "--output", required=True)
+    tr.add_argument("--lr", type=float)
+    tr.add_argument("--epoch", type=int)
+    tr.add_argument("--dim", type=int)
+    tr.add_argument("--word-ngrams", type=int)
+    tr.add_argument("--bucket", type=int)
+    tr.add_argument("--minn", type=int)
+    tr.add_argument("--maxn", type=int)
+    tr.add_argument("--min-count", type=int)
+    tr.add_argument("--loss", choices=["softmax", "ova", "hs", "ns"])
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--threads", type=int, default=1)
+    tr.add_argument("--quiet", action="store_true", help="accepted for ftl compatibility")
+
+    ev = sub.add_parser("eval")
+    ev.add_argument("test")
+    ev.add_argument("-m", "--model", required=True)
+    ev.add_argument("-k", type=int, action="append")
+
+    pr = sub.add_parser("predict")
+    pr.add_argument("file")
+    pr.add_argument("-m", "--model", required=True)
+    pr.add_argument("-k", type=int, default=1)
+    pr.add_argument("--out", default="/dev/null")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    handlers = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict}
+    result = handlers[args.mode](args)
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
