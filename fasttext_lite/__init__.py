@@ -11,19 +11,29 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from fasttext_lite.classifier import FastTextClassifier, Prediction, evaluate
-from fasttext_lite.errors import DataError, FtlError, ModelFileError, NotFittedError, TrainingError
-from fasttext_lite.metrics import Evaluation
+from fasttext_lite.classifier import FastTextClassifier, Prediction, TrainingSummary, evaluate
+from fasttext_lite.errors import (
+    DataError,
+    FtlError,
+    ModelFileError,
+    NotFittedError,
+    ParameterError,
+    TrainingError,
+)
+from fasttext_lite.metrics import Evaluation, LabelScore
 
 __all__ = [
     "DataError",
     "Evaluation",
     "FastTextClassifier",
     "FtlError",
+    "LabelScore",
     "ModelFileError",
     "NotFittedError",
+    "ParameterError",
     "Prediction",
     "TrainingError",
+    "TrainingSummary",
     "__version__",
     "evaluate",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,7 +29,6 @@ from fasttext_lite.data import (
     read_lines,
     split_line,
     tokenize,
-    words_of,
 )
 from fasttext_lite.errors import (
     DataError,
@@ -41,7 +41,7 @@ from fasttext_lite.features import Featurizer
 from fasttext_lite.losses import LOSSES
 from fasttext_lite.metrics import Evaluation, Meter
 from fasttext_lite.model import Model
-from fasttext_lite.train import TrainingData, single_blas_thread, train
+from fasttext_lite.train import Progress, TrainingData, single_blas_thread, train
 from fasttext_lite.vocab import Scan, TokenTable, Vocabulary, ids_of
 
 # Score matrices in prediction hold at most this many floats (lines x labels).
@@ -129,18 +129,26 @@ class FastTextClassifier:
         "min_count_label", "loss", "label_prefix", "batch_size", "seed",
     )  # fmt: skip
 
-    def get_params(self) -> dict[str, Any]:
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The hyper-parameters, as scikit-learn's estimators give them (`deep` is moot)."""
         return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params: Any) -> FastTextClassifier:
+        unknown = set(params) - {*self._PARAMS, "verbose"}
+        if unknown:
+            raise ParameterError(sorted(unknown)[0], "is not a hyper-parameter")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
 
     def _validate(self) -> None:
         for name, (minimum, maximum) in _INT_RANGES.items():
             _check_int(name, getattr(self, name), minimum=minimum, maximum=maximum)
-        if not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or self.lr <= 0:
+        lr = self.lr
+        if not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
             raise ParameterError("lr", f"must be a positive number, got {self.lr!r}")
         if self.maxn > 0 and self.minn > self.maxn:
             raise ParameterError("minn", f"must not exceed maxn ({self.maxn}), got {self.minn}")
-        if self.maxn > 0 and self.minn == 0:
-            raise ParameterError("minn", "must be at least 1 when maxn is set, got 0")
         if (self.word_ngrams > 1 or self.maxn > 0) and self.bucket == 0:
             raise ParameterError("bucket", "must be positive when n-grams are on, got 0")
         if self.loss not in LOSSES:
@@ -157,17 +165,28 @@ class FastTextClassifier:
     def fit(
         self, texts: Sequence[str], labels: Sequence[str | Sequence[str]]
     ) -> FastTextClassifier:
-        """Train on texts and their labels (a label name, or a list of names, per text)."""
+        """Train on texts and their labels (a label name, or a list of names, per text).
+
+        As in a training file, tokens of a text that start with the label prefix are labels too.
+        """
+        _check_texts(texts)
         if len(texts) != len(labels):
             raise ParameterError(
                 "labels", f"has {len(labels)} entries for {len(texts)} texts; give one per text"
             )
+        golds = [[gold] if isinstance(gold, (str, bytes, int)) else list(gold) for gold in labels]
+        for name in (name for gold in golds for name in gold):
+            if not isinstance(name, str) or tokenize(name) != [name]:
+                raise ParameterError(
+                    "labels", f"each label must be a str of one token, got {name!r}"
+                )
+        prefix = encode_token(self.label_prefix)
 
         def scan() -> Scan:
             result = Scan()
-            for text, gold in zip(texts, labels, strict=True):
-                names = [gold] if isinstance(gold, str) else gold
-                result.add(words_of(encode_token(text)), [encode_token(x) for x in names])
+            for text, gold in zip(texts, golds, strict=True):
+                words, inline = split_line(_as_bytes(text), prefix)
+                result.add(words, [encode_token(x) for x in gold] + inline)
             return result
 
         return self._fit(scan, "the training texts")
@@ -289,7 +308,7 @@ class FastTextClassifier:
         return vocab
 
     @contextlib.contextmanager
-    def _progress_bar(self, total: int) -> Iterator[Callable[[int, float, float], None] | None]:
+    def _progress_bar(self, total: int) -> Iterator[Progress | None]:
         if not self.verbose:
             yield None
             return
@@ -304,7 +323,9 @@ class FastTextClassifier:
     # -- prediction ---------------------------------------------------------------------
 
     def predict_proba(self, texts: Iterable[str | bytes]) -> npt.NDArray[np.float32]:
-        """Probabilities per text, columns in `classes_` order."""
+        """Probabilities per text, columns in `classes_` order (a blank text gets those of
+        `</s>` alone, where `predict` gives it no labels)."""
+        _check_texts(texts)
         chunks = [probs for probs, _ in self._probabilities(texts)]
         if not chunks:
             return np.zeros((0, len(self._fitted().labels)), dtype=np.float32)
@@ -323,8 +344,13 @@ class FastTextClassifier:
 
         A blank text (nothing but separators) gets no predictions.
         """
+        _check_texts(texts)
         _check_top_k(k, threshold)
-        classes = self._fitted().labels
+        return self._iter_predict(texts, k, threshold, self._fitted().labels)
+
+    def _iter_predict(
+        self, texts: Iterable[str | bytes], k: int, threshold: float, classes: Sequence[str]
+    ) -> Iterator[list[Prediction]]:
         for probs, blank in self._probabilities(texts):
             for row, label_ids in enumerate(_top_k(probs, k, threshold)):
                 if blank[row]:
@@ -336,16 +362,9 @@ class FastTextClassifier:
         self, texts: Iterable[str | bytes]
     ) -> Iterator[tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]]:
         """(probabilities, blank-line mask) for successive chunks of `texts`."""
-        prefix = encode_token(self.label_prefix)
         for chunk in self._chunks(texts):
-            words = TokenTable()
-            blank = np.zeros(len(chunk), dtype=bool)
-            for row, text in enumerate(chunk):
-                line = encode_token(text) if isinstance(text, str) else text
-                tokens, labels = split_line(line, prefix)
-                words.add(tokens)
-                blank[row] = len(tokens) == 1 and not labels
-            yield self._probabilities_of(words), blank
+            lines = _Lines.read(chunk, self.label_prefix)
+            yield self._probabilities_of(lines.words), lines.blank
 
     def _probabilities_of(self, words: TokenTable) -> npt.NDArray[np.float32]:
         counts = self.featurizer_.transform_table(words.tokens, words.occurrences, words.lengths)
@@ -421,10 +440,10 @@ class FastTextClassifier:
         clf._validate()
         words, labels = header["words"], header["labels"]
         word_counts, label_counts = header["word_counts"], header["label_counts"]
-        for strings, numbers in ((words, word_counts), (labels, label_counts)):
-            if not all(isinstance(s, str) for s in strings) or len(strings) != len(numbers):
+        for strings, counts in ((words, word_counts), (labels, label_counts)):
+            if not all(isinstance(s, str) for s in strings) or len(strings) != len(counts):
                 raise ValueError("vocabulary")
-            if not all(isinstance(n, int) for n in numbers):
+            if not all(isinstance(n, int) for n in counts):
                 raise ValueError("vocabulary counts")
         vocab = Vocabulary(words, word_counts, labels, label_counts)
         featurizer = Featurizer(
@@ -470,26 +489,55 @@ def evaluate(
     vocab = classifier._fitted()
     source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
     meter = Meter(len(vocab.labels))
-    prefix = encode_token(classifier.label_prefix)
     for chunk in classifier._chunks(source):
-        words, labels = TokenTable(), TokenTable()
-        for text in chunk:
-            line = encode_token(text) if isinstance(text, str) else text
-            tokens, names = split_line(line, prefix)
-            words.add(tokens)
-            labels.add(names)
-        gold = _gold_labels(labels, vocab).toarray() > 0
-        probs = classifier._probabilities_of(words)
+        read = _Lines.read(chunk, classifier.label_prefix)
+        gold = _gold_labels(read.labels, vocab).toarray() > 0
+        probs = classifier._probabilities_of(read.words)
         predicted = np.zeros_like(gold)
         for row, label_ids in enumerate(_top_k(probs, k, threshold)):
             predicted[row, label_ids] = True
         # As fastText's test: a line with no label the model knows is not counted.
         keep = gold.any(axis=1)
         meter.add(gold[keep], predicted[keep])
+    if meter.examples == 0:
+        name = lines if isinstance(lines, (str, Path)) else "the evaluation lines"
+        raise DataError(
+            f"{name}: no line has a label the model knows (labels start with"
+            f" {classifier.label_prefix!r}; the model knows {', '.join(vocab.labels[:3])}, ...)"
+        )
     return meter.result(vocab.labels, k=k, threshold=threshold)
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+class _Lines(NamedTuple):
+    """A chunk of lines read for prediction or evaluation."""
+
+    words: TokenTable
+    labels: TokenTable
+    blank: npt.NDArray[np.bool_]  # nothing but separators: no prediction
+
+    @classmethod
+    def read(cls, chunk: Sequence[str | bytes], label_prefix: str) -> _Lines:
+        prefix = encode_token(label_prefix)
+        words, labels = TokenTable(), TokenTable()
+        blank = np.zeros(len(chunk), dtype=bool)
+        for row, text in enumerate(chunk):
+            tokens, names = split_line(_as_bytes(text), prefix)
+            words.add(tokens)
+            labels.add(names)
+            blank[row] = len(tokens) == 1 and not names
+        return cls(words, labels, blank)
+
+
+def _as_bytes(text: str | bytes) -> bytes:
+    return encode_token(text) if isinstance(text, str) else text
+
+
+def _check_texts(texts: object) -> None:
+    if isinstance(texts, (str, bytes)):
+        raise ParameterError("texts", "must be a list of texts, not one text; wrap it in a list")
 
 
 def _used_features(indices: npt.NDArray[np.integer], n_features: int) -> npt.NDArray[np.int64]:
@@ -526,13 +574,15 @@ def _top_k(probs: npt.NDArray[np.float32], k: int, threshold: float) -> list[npt
 
 def _check_top_k(k: int, threshold: float) -> None:
     _check_int("k", k, minimum=1)
-    if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+    if not isinstance(threshold, numbers.Real) or not 0.0 <= threshold <= 1.0:
         raise ParameterError("threshold", f"must be between 0 and 1, got {threshold!r}")
 
 
 def _check_int(name: str, value: object, *, minimum: int, maximum: int = 2**63 - 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+    # numbers.Integral admits numpy integers; bool is an int but never a count.
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not integral or not minimum <= value <= maximum:  # type: ignore[operator]
         kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        if isinstance(value, int) and value > maximum:
+        if integral and value > maximum:  # type: ignore[operator]
             kind = f"at most {maximum}"
         raise ParameterError(name, f"must be {kind}, got {value!r}")

@@ -285,6 +285,8 @@ def info(model_path: str, as_json: bool) -> None:
         "format_version": header["format_version"],
         "ftl_version": header.get("ftl_version"),
         **clf.get_params(),
+        # fastText's rule: no n-grams, no bucket (see features.effective_bucket)
+        "effective_bucket": clf.featurizer_.bucket,
         "words": len(clf.vocabulary_.words),
         "input_rows": int(clf.model_.input.shape[0]),
         "labels": [display(x) for x in clf.classes_],

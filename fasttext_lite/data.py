@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -186,9 +186,3 @@ def read_batches(path: str | Path, max_lines: int = 4096) -> Iterator[list[bytes
                     yield lines[start : start + max_lines]
         if pending:
             yield [bytes(pending)]
-
-
-def parse_lines(lines: Iterable[bytes | str], label_prefix: str) -> Iterator[Example]:
-    """`parse_line` over an iterable of lines."""
-    for line in lines:
-        yield parse_line(line, label_prefix)

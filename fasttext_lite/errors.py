@@ -1,6 +1,6 @@
 """The library's error vocabulary: every failure a user can cause is one of these.
 
-`cli.py` turns them into one-line messages; nothing else catches them.
+`cli.py` turns them into one-line messages for the user.
 """
 
 from __future__ import annotations
@@ -33,3 +33,6 @@ class ParameterError(FtlError, ValueError):
         super().__init__(f"{parameter}: {message}")
         self.parameter = parameter
         self.detail = message
+
+    def __reduce__(self) -> tuple[type[ParameterError], tuple[str, str]]:
+        return type(self), (self.parameter, self.detail)

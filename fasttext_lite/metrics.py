@@ -3,7 +3,7 @@
 P@k is correct predictions / predictions made and R@k is correct predictions / gold labels,
 both summed over the file before dividing (micro-averaged). On single-label data at k=1 every
 line has one gold label and at most one prediction, so P@1 and R@1 are equal unless a
-threshold suppresses predictions. Numbers only: labels are ids here.
+threshold suppresses predictions. Labels are ids here, named only in the result.
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ def _write_atomically(
                 handle.write(blob.data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)
+        os.chmod(handle.name, 0o666 & ~_umask())
         os.replace(handle.name, path)
     except BaseException as error:  # Ctrl-C included: never leave a temporary file behind
         with contextlib.suppress(OSError):
@@ -282,3 +282,11 @@ def _read_array(
     if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
         raise _bad(path, f"array {name!r} fails its checksum (the file is corrupt)")
     return np.frombuffer(raw, dtype=entry["dtype"]).reshape(entry["shape"])
+
+
+def _umask() -> int:
+    """The process's umask (only readable by setting it): temporary files are created 0600, and a
+    model should get the permissions any new file would."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -12,7 +12,8 @@ IntArray = npt.NDArray[np.integer]
 
 
 class Gathered(NamedTuple):
-    """The selected rows: row of each entry (0..len(which)-1), entry positions in the source."""
+    """The selected rows: for each entry its row (0..len(which)-1) and its position in the
+    source arrays, and the new rows' boundaries."""
 
     owner: npt.NDArray[np.intp]
     positions: npt.NDArray[np.intp]

@@ -85,58 +85,38 @@ def train(
     progress: Progress | None = None,
 ) -> None:
     """Update `model` in place by `epoch` passes of mini-batch SGD over `data`."""
+    # Small products: see single_blas_thread.
     with single_blas_thread():
-        _train(
-            model,
-            data,
-            loss=loss,
-            lr=lr,
-            epoch=epoch,
-            batch_size=batch_size,
-            rng=rng,
-            progress=progress,
-        )
-
-
-def _train(
-    model: Model,
-    data: TrainingData,
-    *,
-    loss: Loss,
-    lr: float,
-    epoch: int,
-    batch_size: int,
-    rng: np.random.Generator,
-    progress: Progress | None,
-) -> None:
-    nlines = data.weights.shape[0]
-    batch_size = resolve_batch_size(batch_size, nlines)
-    total_tokens = int(data.tokens.sum()) * epoch
-    seen = 0
-    loss_sum, loss_lines = 0.0, 0
-    batches = 0
-    weights, labels = data.weights, data.labels
-    for epoch_index in range(epoch):
-        order = rng.permutation(nlines)
-        targets = labels if loss.multi_label else _draw_one_label(labels, rng)
-        for start in range(0, nlines, batch_size):
-            lines = order[start : start + batch_size]
-            current_lr = lr * (1.0 - seen / total_tokens)
-            value = _step(model, weights, targets, lines, loss=loss, lr=current_lr)
-            if not np.isfinite(value):
-                raise TrainingError(
-                    f"training diverged in epoch {epoch_index + 1} (the loss is not finite);"
-                    f" try a smaller learning rate than {lr}"
-                )
-            seen += int(data.tokens[lines].sum())
-            loss_sum += value
-            loss_lines += lines.size
-            batches += 1
-            if progress is not None and batches % _REPORT_EVERY == 0:
-                progress(seen, loss_sum / loss_lines, current_lr)
-                loss_sum, loss_lines = 0.0, 0
-    if progress is not None:
-        progress(seen, loss_sum / max(loss_lines, 1), 0.0)
+        nlines = data.weights.shape[0]
+        batch_size = resolve_batch_size(batch_size, nlines)
+        total_tokens = int(data.tokens.sum()) * epoch
+        seen = 0
+        loss_sum, loss_lines, mean_loss = 0.0, 0, 0.0
+        batches = 0
+        weights, labels = data.weights, data.labels
+        for epoch_index in range(epoch):
+            order = rng.permutation(nlines)
+            targets = labels if loss.multi_label else _draw_one_label(labels, rng)
+            for start in range(0, nlines, batch_size):
+                lines = order[start : start + batch_size]
+                current_lr = lr * (1.0 - seen / total_tokens)
+                value = _step(model, weights, targets, lines, loss=loss, lr=current_lr)
+                if not np.isfinite(value):
+                    raise TrainingError(
+                        f"training diverged in epoch {epoch_index + 1} (the loss is not finite);"
+                        f" try a smaller learning rate than {lr}"
+                    )
+                seen += int(data.tokens[lines].sum())
+                loss_sum += value
+                loss_lines += lines.size
+                batches += 1
+                if batches % _REPORT_EVERY == 0:
+                    mean_loss = loss_sum / loss_lines
+                    loss_sum, loss_lines = 0.0, 0
+                    if progress is not None:
+                        progress(seen, mean_loss, current_lr)
+        if progress is not None:
+            progress(seen, loss_sum / loss_lines if loss_lines else mean_loss, 0.0)
 
 
 def _draw_one_label(labels: sp.csr_array, rng: np.random.Generator) -> sp.csr_array:

@@ -204,7 +204,6 @@ def test_pruning_everything_names_the_corpus(option: str, tmp_path: Path) -> Non
         (["--epoch", "0"], "invalid value for --epoch"),
         (["--word-ngrams", "0"], "invalid value for --word-ngrams"),
         (["--minn", "5", "--maxn", "3"], "invalid value for --minn: must not exceed maxn (3)"),
-        (["--maxn", "3"], "invalid value for --minn"),
         (["--bucket", "-1"], "invalid value for --bucket"),
         (["--min-count", "-1"], "invalid value for --min-count"),
         (["--batch-size", "-1"], "invalid value for --batch-size"),
