@@ -84,9 +84,9 @@ class FastTextClassifier:
     """A fastText supervised classifier.
 
     Hyper-parameters keep fastText's names and defaults (supervised mode). `batch_size` lines
-    share one SGD step: 1 is fastText's per-example SGD, 0 (the default) picks up to 256 lines
-    while keeping at least 200 steps per epoch; `train` explains why batches keep the meaning
-    of `lr`. `verbose` shows a progress bar on stderr.
+    share one SGD step: 1 is fastText's per-example SGD; 0 (the default) grows the batch as the
+    learning rate decays, up to 256 lines while keeping at least 200 steps per epoch; `train`
+    explains why batches keep the meaning of `lr`. `verbose` shows a progress bar on stderr.
     """
 
     def __init__(

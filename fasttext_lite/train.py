@@ -39,8 +39,12 @@ MAX_ROW_STEP = 1.0
 
 # batch_size 0 picks the batch size: as large as AUTO_BATCH_MAX lines, but small enough for
 # AUTO_MIN_STEPS steps per epoch, since a tiny corpus in big batches gets too few updates.
+# Automatic batches also grow as the learning rate decays, from 1/AUTO_GROWTH of that size to
+# all of it: early, when steps are large, rows get feedback after fewer lines. On cooking at
+# lr 1.0 this recovered fastText's P@1 (median of 3 seeds 0.559 instead of 0.552).
 AUTO_BATCH_MAX = 256
 AUTO_MIN_STEPS = 200
+AUTO_GROWTH = 8
 
 # How many batches pass between progress reports: often enough for a smooth bar, rare enough
 # to cost nothing.
@@ -54,15 +58,17 @@ def single_blas_thread() -> threadpool_limits:
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def resolve_batch_size(batch_size: int, nlines: int) -> int:
-    """`batch_size`, or for 0 the automatic choice.
+def batch_sizes(batch_size: int, nlines: int) -> tuple[int, int]:
+    """The first and the last batch size: `batch_size` throughout, or for 0 the automatic
+    choice, growing linearly with the tokens processed.
 
-    >>> resolve_batch_size(0, 12_404), resolve_batch_size(0, 400), resolve_batch_size(8, 400)
-    (62, 2, 8)
+    >>> batch_sizes(0, 12_404), batch_sizes(0, 400), batch_sizes(8, 400)
+    ((8, 62), (1, 2), (8, 8))
     """
     if batch_size > 0:
-        return batch_size
-    return max(1, min(AUTO_BATCH_MAX, nlines // AUTO_MIN_STEPS))
+        return batch_size, batch_size
+    last = max(1, min(AUTO_BATCH_MAX, nlines // AUTO_MIN_STEPS))
+    return max(1, round(last / AUTO_GROWTH)), last
 
 
 class TrainingData(NamedTuple):
@@ -88,7 +94,7 @@ def train(
     # Small products: see single_blas_thread.
     with single_blas_thread():
         nlines = data.weights.shape[0]
-        batch_size = resolve_batch_size(batch_size, nlines)
+        first, last = batch_sizes(batch_size, nlines)
         total_tokens = int(data.tokens.sum()) * epoch
         seen = 0
         loss_sum, loss_lines, mean_loss = 0.0, 0, 0.0
@@ -97,9 +103,12 @@ def train(
         for epoch_index in range(epoch):
             order = rng.permutation(nlines)
             targets = labels if loss.multi_label else _draw_one_label(labels, rng)
-            for start in range(0, nlines, batch_size):
-                lines = order[start : start + batch_size]
-                current_lr = lr * (1.0 - seen / total_tokens)
+            start = 0
+            while start < nlines:
+                done = seen / total_tokens
+                lines = order[start : start + round(first + (last - first) * done)]
+                start += lines.size
+                current_lr = lr * (1.0 - done)
                 value = _step(model, weights, targets, lines, loss=loss, lr=current_lr)
                 if not np.isfinite(value):
                     raise TrainingError(
