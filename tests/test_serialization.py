@@ -70,35 +70,30 @@ def test_every_byte_is_covered_by_a_check(tmp_path: Path) -> None:
             serialization.load(path)
 
 
-def test_a_failing_write_keeps_the_earlier_file_and_leaves_no_temporary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("fault", "raised", "message"),
+    [
+        (OSError(28, "No space left on device"), ModelFileError, "No space left.*unchanged"),
+        (KeyboardInterrupt(), KeyboardInterrupt, None),
+    ],
+    ids=["full-disk", "ctrl-c"],
+)
+def test_a_failed_or_interrupted_write_keeps_the_earlier_file_and_no_temporary(
+    fault: BaseException,
+    raised: type[BaseException],
+    message: str | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = tmp_path / "model.ftl"
     serialization.save(path, {"generation": 1}, _arrays())
     before = path.read_bytes()
 
-    def full_disk(fd: int) -> None:
-        raise OSError(28, "No space left on device")
+    def fail(fd: int) -> None:
+        raise fault
 
-    monkeypatch.setattr("fasttext_lite.serialization.os.fsync", full_disk)
-    with pytest.raises(ModelFileError, match="No space left on device.*unchanged"):
-        serialization.save(path, {"generation": 2}, _arrays())
-    assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["model.ftl"]
-
-
-def test_an_interrupted_write_keeps_the_earlier_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "model.ftl"
-    serialization.save(path, {"generation": 1}, _arrays())
-    before = path.read_bytes()
-
-    def interrupt(fd: int) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("fasttext_lite.serialization.os.fsync", interrupt)
-    with pytest.raises(KeyboardInterrupt):
+    monkeypatch.setattr("fasttext_lite.serialization.os.fsync", fail)
+    with pytest.raises(raised, match=message):
         serialization.save(path, {"generation": 2}, _arrays())
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["model.ftl"]
