@@ -533,32 +533,35 @@ def test_full_disk_keeps_the_earlier_model(
     assert listing(tmp_path) == ["out.ftl"]
 
 
-def test_failing_fsync_keeps_the_earlier_model(
-    support_train: Path, earlier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("fault", "code", "fragments"),
+    [
+        (
+            OSError(28, "No space left on device"),
+            1,
+            ("No space left on device", "earlier file there is unchanged"),
+        ),
+        (KeyboardInterrupt(), 130, ("interrupted",)),
+    ],
+    ids=["full-disk", "ctrl-c"],
+)
+def test_a_failed_or_interrupted_save_keeps_the_earlier_model(
+    fault: BaseException,
+    code: int,
+    fragments: tuple[str, ...],
+    support_train: Path,
+    earlier: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     before = earlier.read_bytes()
 
-    def no_space(fd: int) -> None:
-        raise OSError(28, "No space left on device")
+    def fail(fd: int) -> None:
+        raise fault
 
-    monkeypatch.setattr("fasttext_lite.serialization.os.fsync", no_space)
+    monkeypatch.setattr("fasttext_lite.serialization.os.fsync", fail)
     result = run("train", support_train, "-o", earlier, "--epoch", "1")
-    assert_fails_cleanly(result, "No space left on device", "earlier file there is unchanged")
-    assert earlier.read_bytes() == before
-    assert listing(tmp_path) == ["out.ftl"]
-
-
-def test_ctrl_c_while_saving_keeps_the_earlier_model(
-    support_train: Path, earlier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    before = earlier.read_bytes()
-
-    def interrupted(fd: int) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("fasttext_lite.serialization.os.fsync", interrupted)
-    result = run("train", support_train, "-o", earlier, "--epoch", "1")
-    assert_fails_cleanly(result, "interrupted", code=130)
+    assert_fails_cleanly(result, *fragments, code=code)
     assert earlier.read_bytes() == before
     assert listing(tmp_path) == ["out.ftl"]
 
