@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from fasttext_lite.classifier import FastTextClassifier, Prediction, TrainingSummary, evaluate
 from fasttext_lite.errors import (
     DataError,
@@ -21,6 +19,7 @@ from fasttext_lite.errors import (
     TrainingError,
 )
 from fasttext_lite.metrics import Evaluation, LabelScore
+from fasttext_lite.version import __version__
 
 __all__ = [
     "DataError",

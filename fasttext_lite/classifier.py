@@ -42,6 +42,7 @@ from fasttext_lite.losses import LOSSES
 from fasttext_lite.metrics import Evaluation, Meter
 from fasttext_lite.model import Model
 from fasttext_lite.train import Progress, TrainingData, single_blas_thread, train
+from fasttext_lite.version import __version__
 from fasttext_lite.vocab import Scan, TokenTable, Vocabulary, ids_of
 
 # Score matrices in prediction hold at most this many floats (lines x labels).
@@ -397,8 +398,6 @@ class FastTextClassifier:
 
     def save(self, path: str | Path) -> None:
         """Write the model to `path` atomically (see `serialization`)."""
-        from fasttext_lite import __version__
-
         vocab = self._fitted()
         header = {
             "ftl_version": __version__,
