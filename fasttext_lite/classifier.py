@@ -256,7 +256,7 @@ class FastTextClassifier:
         labels = _gold_labels(scan.labels, vocab)
         tokens = scan.words.lengths + scan.labels.lengths
         words = scan.words
-        counts = featurizer.transform_table(words.tokens, words.occurrences, words.lengths)
+        counts = featurizer.transform_table(words.keys, words.occurrences, words.lengths)
         words.clear()  # training needs only the counts from here on
         labelled = np.diff(labels.indptr) > 0
         if not labelled.all():
@@ -368,7 +368,7 @@ class FastTextClassifier:
             yield self._probabilities_of(lines.words), lines.blank
 
     def _probabilities_of(self, words: TokenTable) -> npt.NDArray[np.float32]:
-        counts = self.featurizer_.transform_table(words.tokens, words.occurrences, words.lengths)
+        counts = self.featurizer_.transform_table(words.keys, words.occurrences, words.lengths)
         weights = self.model_.averaging_weights(counts)
         with single_blas_thread():
             scores = self.model_.scores(self.model_.hidden(weights))

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from fasttext_lite.data import EOS, Example, encode_token
+from fasttext_lite.data import EOS_BYTES, Example, encode_token
 from fasttext_lite.hashing import as_signed, chain_ngram_hashes, fnv1a_many
 from fasttext_lite.sparse import take_rows
 from fasttext_lite.vocab import TokenTable, Vocabulary, ids_of
@@ -73,11 +73,12 @@ class Featurizer:
         self.maxn = maxn
         self.nwords = len(vocab.words)
         self.n_features = self.nwords + self.bucket
-        self._word_hashes = as_signed(fnv1a_many([encode_token(w) for w in vocab.words]))
+        words = [encode_token(w) for w in vocab.words]
+        # Tokens arrive as the bytes read; looking them up as bytes saves decoding each one.
+        self._word_ids = {word: i for i, word in enumerate(words)}
+        self._word_hashes = as_signed(fnv1a_many(words))
         # Each vocabulary word's own id followed by its char n-gram ids, as CSR.
-        self._word_indptr, self._word_features = self._subword_table(
-            vocab.words, np.arange(self.nwords)
-        )
+        self._word_indptr, self._word_features = self._subword_table(words, np.arange(self.nwords))
 
     def transform(self, examples: Sequence[Example]) -> sp.csr_array:
         """Feature counts per line: a CSR array of shape (len(examples), n_features)."""
@@ -86,14 +87,15 @@ class Featurizer:
 
     def transform_table(
         self,
-        tokens: Sequence[str],
+        tokens: Sequence[str | bytes],
         occurrences: npt.NDArray[np.int32],
         lengths: npt.NDArray[np.int64],
     ) -> sp.csr_array:
         """Feature counts per line, for lines given as indices into distinct `tokens`."""
-        word_ids = ids_of(tokens, self.vocab.word_ids)
-        indptr, features = self._token_features(tokens, word_ids)
-        hashes = self._token_hashes(tokens, word_ids) if self.word_ngrams > 1 else None
+        raw = [t if isinstance(t, bytes) else encode_token(t) for t in tokens]
+        word_ids = ids_of(raw, self._word_ids)
+        indptr, features = self._token_features(raw, word_ids)
+        hashes = self._token_hashes(raw, word_ids) if self.word_ngrams > 1 else None
         # Each line's entries before repeated features are summed bound its final entries, so
         # the result is filled block by block into arrays of that size and then trimmed,
         # never holding the blocks and their concatenation at once.
@@ -147,7 +149,7 @@ class Featurizer:
         return matrix.tocsr()  # sums repeated features of a line into one count
 
     def _token_features(
-        self, tokens: Sequence[str], word_ids: npt.NDArray[np.int64]
+        self, tokens: Sequence[bytes], word_ids: npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """CSR of each distinct token's features: a known word's row of the vocabulary table,
         an unknown word's char n-grams."""
@@ -167,17 +169,17 @@ class Featurizer:
         return indptr, features
 
     def _token_hashes(
-        self, tokens: Sequence[str], word_ids: npt.NDArray[np.int64]
+        self, tokens: Sequence[bytes], word_ids: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.int32]:
         hashes = np.empty(len(tokens), dtype=np.int32)
         known = word_ids >= 0
         hashes[known] = self._word_hashes[word_ids[known]]
         unknown = np.flatnonzero(~known)
-        hashes[unknown] = as_signed(fnv1a_many([encode_token(tokens[i]) for i in unknown.tolist()]))
+        hashes[unknown] = as_signed(fnv1a_many([tokens[i] for i in unknown.tolist()]))
         return hashes
 
     def _subword_table(
-        self, tokens: Sequence[str], own_ids: npt.NDArray[np.int64]
+        self, tokens: Sequence[bytes], own_ids: npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Feature ids of each token: its own id (if >= 0) and, with char n-grams on and
         unless it is `</s>`, its char n-gram ids."""
@@ -186,8 +188,8 @@ class Featurizer:
         gram_counts = np.zeros(len(tokens), dtype=np.int64)
         if with_grams:
             for i, token in enumerate(tokens):
-                if token != EOS:
-                    token_grams = char_ngrams(encode_token(token), self.minn, self.maxn)
+                if token != EOS_BYTES:
+                    token_grams = char_ngrams(token, self.minn, self.maxn)
                     grams.extend(token_grams)
                     gram_counts[i] = len(token_grams)
         has_own = own_ids >= 0

@@ -10,7 +10,8 @@ up, hashed and split into n-grams once, however often it occurs.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,7 @@ import numpy.typing as npt
 from fasttext_lite.data import decode
 
 _BLOCK = 1 << 22
+T = TypeVar("T", bound=Hashable)
 
 
 class TokenTable:
@@ -48,6 +50,11 @@ class TokenTable:
         self.index = {}
         self._occurrences = array("i")
         self._lengths = array("q")
+
+    @property
+    def keys(self) -> list[str | bytes]:
+        """The distinct tokens as they were added."""
+        return list(self.index)
 
     @property
     def tokens(self) -> list[str]:
@@ -141,7 +148,7 @@ def _by_count(table: TokenTable, minimum: int) -> tuple[list[str], list[int]]:
     return [tokens[i] for i in order], counts[order].tolist()
 
 
-def ids_of(tokens: Sequence[str], ids: dict[str, int]) -> npt.NDArray[np.int64]:
+def ids_of(tokens: Sequence[T], ids: dict[T, int]) -> npt.NDArray[np.int64]:
     """Each token's id in `ids`, or -1.
 
     >>> ids_of(["a", "z"], {"a": 3}).tolist()
