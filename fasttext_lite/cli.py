@@ -66,7 +66,12 @@ class _Group(click.Group):
         except FtlError as error:
             raise click.ClickException(_one_line(str(error))) from None
         except KeyboardInterrupt:
-            click.echo("Error: interrupted; no model file was written or changed.", err=True)
+            kept = (
+                "; no model file was written or changed"
+                if ctx.invoked_subcommand == "train"
+                else ""
+            )
+            click.echo(f"Error: interrupted{kept}.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             # The reader went away (`ftl predict | head -1`): stop quietly. Point stdout at
