@@ -25,6 +25,7 @@ import time
 from typing import Any
 
 import fasttext  # type: ignore[import-untyped]
+from refcommon import timed_predict
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
@@ -70,16 +71,11 @@ def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    model = fasttext.load_model(args.model)
-    t1 = time.perf_counter()
-    with open(args.file, encoding="utf-8") as f:
-        lines = f.read().splitlines()
-    labels, _ = model.predict(lines, k=args.k)
-    with open(args.out, "w", encoding="utf-8") as out:
-        out.writelines(" ".join(row) + "\n" for row in labels)
-    t2 = time.perf_counter()
-    return {"lines": len(lines), "load_s": t1 - t0, "predict_s": t2 - t1}
+    def predict(model: Any, lines: list[str]) -> list[str]:
+        labels, _ = model.predict(lines, k=args.k)
+        return [" ".join(row) for row in labels]
+
+    return timed_predict(args, fasttext.load_model, predict)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
+from refcommon import timed_predict
 from sklearn.feature_extraction.text import HashingVectorizer  # type: ignore[import-untyped]
 from sklearn.linear_model import SGDClassifier  # type: ignore[import-untyped]
 
@@ -140,16 +141,7 @@ def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    model = load(args.model)
-    t1 = time.perf_counter()
-    with open(args.file, encoding="utf-8") as f:
-        lines = f.read().splitlines()
-    predicted = predict_top1(model, lines)
-    with open(args.out, "w", encoding="utf-8") as out:
-        out.writelines(label + "\n" for label in predicted)
-    t2 = time.perf_counter()
-    return {"lines": len(lines), "load_s": t1 - t0, "predict_s": t2 - t1}
+    return timed_predict(args, load, predict_top1)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
