@@ -19,13 +19,12 @@ labels per input line to ``--out`` (default /dev/null). It reports the time of t
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any
 
 import fasttext  # type: ignore[import-untyped]
-from refcommon import timed_predict
+from refcommon import make_parser, run, timed_predict
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
@@ -79,12 +78,7 @@ def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    sub = ap.add_subparsers(dest="mode", required=True)
-
-    tr = sub.add_parser("train")
-    tr.add_argument("corpus")
-    tr.add_argument("-o", "--output", required=True)
+    ap, tr = make_parser(__doc__)
     tr.add_argument("--lr", type=float)
     tr.add_argument("--epoch", type=int)
     tr.add_argument("--dim", type=int)
@@ -98,26 +92,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     tr.add_argument("--threads", type=int, default=1)
     tr.add_argument("--quiet", action="store_true", help="accepted for ftl compatibility")
 
-    ev = sub.add_parser("eval")
-    ev.add_argument("test")
-    ev.add_argument("-m", "--model", required=True)
-    ev.add_argument("-k", type=int, action="append")
-
-    pr = sub.add_parser("predict")
-    pr.add_argument("file")
-    pr.add_argument("-m", "--model", required=True)
-    pr.add_argument("-k", type=int, default=1)
-    pr.add_argument("--out", default="/dev/null")
     return ap.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
     handlers = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict}
-    result = handlers[args.mode](args)
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
-    return 0
+    return run(parse_args(argv), handlers)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ Modes (each prints one JSON object on stdout)::
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
 import sys
 import time
@@ -32,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
-from refcommon import timed_predict
+from refcommon import make_parser, run, timed_predict
 from sklearn.feature_extraction.text import HashingVectorizer  # type: ignore[import-untyped]
 from sklearn.linear_model import SGDClassifier  # type: ignore[import-untyped]
 
@@ -145,12 +144,7 @@ def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    sub = ap.add_subparsers(dest="mode", required=True)
-
-    tr = sub.add_parser("train")
-    tr.add_argument("corpus")
-    tr.add_argument("-o", "--output", required=True)
+    ap, tr = make_parser(__doc__, "only k=1 is supported")
     tr.add_argument("--epoch", type=int, default=5)
     tr.add_argument("--word-ngrams", type=int, default=1)
     tr.add_argument("--threads", type=int, default=1)
@@ -162,25 +156,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         tr.add_argument(ignored, help=argparse.SUPPRESS)
     tr.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
 
-    ev = sub.add_parser("eval")
-    ev.add_argument("test")
-    ev.add_argument("-m", "--model", required=True)
-    ev.add_argument("-k", type=int, action="append", help="only k=1 is supported")
-
-    pr = sub.add_parser("predict")
-    pr.add_argument("file")
-    pr.add_argument("-m", "--model", required=True)
-    pr.add_argument("-k", type=int, default=1, help="only k=1 is supported")
-    pr.add_argument("--out", default="/dev/null")
     return ap.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
     handlers = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict}
-    json.dump(handlers[args.mode](args), sys.stdout)
-    sys.stdout.write("\n")
-    return 0
+    return run(parse_args(argv), handlers)
 
 
 if __name__ == "__main__":
