@@ -26,8 +26,8 @@ from fasttext_lite import serialization
 from fasttext_lite.data import (
     DEFAULT_LABEL_PREFIX,
     encode_token,
+    read_batches,
     read_lines,
-    split_line,
     tokenize,
 )
 from fasttext_lite.errors import (
@@ -41,12 +41,16 @@ from fasttext_lite.features import Featurizer
 from fasttext_lite.losses import LOSSES
 from fasttext_lite.metrics import Evaluation, Meter
 from fasttext_lite.model import Model
+from fasttext_lite.sparse import Bags
 from fasttext_lite.train import Progress, TrainingData, single_blas_thread, train
 from fasttext_lite.version import __version__
 from fasttext_lite.vocab import Scan, TokenTable, Vocabulary, ids_of
 
 # Score matrices in prediction hold at most this many floats (lines x labels).
 _PREDICT_CELLS = 1 << 21
+# Lines scanned at once in training: enough to number their tokens in C, few enough that the
+# block's token objects take a few megabytes.
+_SCAN_LINES = 4096
 
 
 # Integer hyper-parameters: (least, greatest). The upper bounds keep a hostile model file from
@@ -184,10 +188,21 @@ class FastTextClassifier:
         prefix = encode_token(self.label_prefix)
 
         def scan() -> Scan:
-            result = Scan()
-            for text, gold in zip(texts, golds, strict=True):
-                words, inline = split_line(_as_bytes(text), prefix)
-                result.add(words, [encode_token(x) for x in gold] + inline)
+            # Given labels become label tokens leading their text, as in a training file.
+            result = Scan(prefix)
+            for start in range(0, len(texts), _SCAN_LINES):
+                result.add_lines(
+                    [
+                        b" ".join(
+                            [*(prefix + encode_token(name) for name in gold), _as_bytes(text)]
+                        )
+                        for text, gold in zip(
+                            texts[start : start + _SCAN_LINES],
+                            golds[start : start + _SCAN_LINES],
+                            strict=True,
+                        )
+                    ]
+                )
             return result
 
         return self._fit(scan, "the training texts")
@@ -197,9 +212,9 @@ class FastTextClassifier:
         prefix = encode_token(self.label_prefix)
 
         def scan() -> Scan:
-            result = Scan()
-            for line in read_lines(path):
-                result.add(*split_line(line, prefix))
+            result = Scan(prefix)
+            for lines in read_batches(path, max_lines=_SCAN_LINES):
+                result.add_lines(lines)
             return result
 
         return self._fit(scan, str(path))
@@ -234,7 +249,7 @@ class FastTextClassifier:
         self.classes_ = list(vocab.labels)
         self.summary_ = TrainingSummary(
             lines=lines,
-            examples=data.tokens.size,
+            examples=data.rows.nlines,
             unlabelled=unlabelled,
             words=len(vocab.words),
             labels=len(vocab.labels),
@@ -256,30 +271,34 @@ class FastTextClassifier:
         labels = _gold_labels(scan.labels, vocab)
         tokens = scan.words.lengths + scan.labels.lengths
         words = scan.words
-        counts = featurizer.transform_table(words.keys, words.occurrences, words.lengths)
-        words.clear()  # training needs only the counts from here on
-        labelled = np.diff(labels.indptr) > 0
-        if not labelled.all():
-            counts, labels, tokens = counts[labelled], labels[labelled], tokens[labelled]
+        # Training needs only the feature ids from here on: they take the occurrences' place.
+        features = featurizer.transform_table(
+            words.keys, words.occurrences, words.lengths, consume=True
+        )
+        words.clear()
+        labelled = labels.sizes > 0
+        features, labels, tokens = (
+            features.select(labelled),
+            labels.select(labelled),
+            tokens[labelled],
+        )
         model = Model.initial(
-            _used_features(counts.indices, featurizer.n_features),
+            _used_features(features.indices, featurizer.n_features),
             nlabels=len(vocab.labels),
             dim=self.dim,
             rng=rng,
         )
-        weights = model.averaging_weights(counts)
-        del counts
-        usable = np.diff(weights.indptr) > 0
+        rows = model.rows_of(features)
+        usable = rows.sizes > 0
         if not usable.any():
             raise DataError(f"{name}: no labelled line has a word left after pruning")
-        if not usable.all():
-            weights, labels, tokens = weights[usable], labels[usable], tokens[usable]
-        return model, TrainingData(weights, labels, tokens)
+        rows, labels, tokens = rows.select(usable), labels.select(usable), tokens[usable]
+        return model, TrainingData(rows, labels, tokens)
 
     def _vocabulary(self, scan: Scan, name: str) -> Vocabulary:
         if scan.lines == 0:
             raise DataError(f"{name}: is empty; give one labelled example per line")
-        if not scan.labels.index:
+        if not scan.labels.keys:
             raise DataError(
                 f"{name}: no line has a label; labels are tokens starting with"
                 f" {self.label_prefix!r}, like {self.label_prefix}spam"
@@ -301,7 +320,7 @@ class FastTextClassifier:
                 )
         if len(vocab.labels) == 1:
             only = f"only one label ({vocab.labels[0]!r}) is left; a classifier needs at least two"
-            if len(scan.labels.index) > 1:
+            if len(scan.labels.keys) > 1:
                 raise ParameterError(
                     "min_count_label", f"{self.min_count_label} leaves in {name} {only}; lower it"
                 )
@@ -368,8 +387,9 @@ class FastTextClassifier:
             yield self._probabilities_of(lines.words), lines.blank
 
     def _probabilities_of(self, words: TokenTable) -> npt.NDArray[np.float32]:
-        counts = self.featurizer_.transform_table(words.keys, words.occurrences, words.lengths)
-        weights = self.model_.averaging_weights(counts)
+        features = self.featurizer_.transform_table(words.keys, words.occurrences, words.lengths)
+        model = self.model_
+        weights = model.rows_of(features).weights(model.input.shape[0], model.input.dtype.type)
         with single_blas_thread():
             scores = self.model_.scores(self.model_.hidden(weights))
         return LOSSES[self.loss].probabilities(scores).astype(np.float32, copy=False)
@@ -490,7 +510,7 @@ def evaluate(
     meter = Meter(len(vocab.labels))
     for chunk in classifier._chunks(source):
         read = _Lines.read(chunk, classifier.label_prefix)
-        gold = _gold_labels(read.labels, vocab).toarray() > 0
+        gold = _gold_labels(read.labels, vocab).weights(len(vocab.labels)).toarray() > 0
         probs = classifier._probabilities_of(read.words)
         predicted = np.zeros_like(gold)
         for row, label_ids in enumerate(_top_k(probs, k, threshold)):
@@ -519,15 +539,10 @@ class _Lines(NamedTuple):
 
     @classmethod
     def read(cls, chunk: Sequence[str | bytes], label_prefix: str) -> _Lines:
-        prefix = encode_token(label_prefix)
-        words, labels = TokenTable(), TokenTable()
-        blank = np.zeros(len(chunk), dtype=bool)
-        for row, text in enumerate(chunk):
-            tokens, names = split_line(_as_bytes(text), prefix)
-            words.add(tokens)
-            labels.add(names)
-            blank[row] = len(tokens) == 1 and not names
-        return cls(words, labels, blank)
+        scan = Scan(encode_token(label_prefix))
+        scan.add_lines([_as_bytes(text) for text in chunk])
+        blank = (scan.words.lengths == 1) & (scan.labels.lengths == 0)
+        return cls(scan.words, scan.labels, blank)
 
 
 def _as_bytes(text: str | bytes) -> bytes:
@@ -546,8 +561,9 @@ def _used_features(indices: npt.NDArray[np.integer], n_features: int) -> npt.NDA
     return np.flatnonzero(used).astype(np.int64)
 
 
-def _gold_labels(table: TokenTable, vocab: Vocabulary) -> sp.csr_array:
-    """(lines, labels) with 1 for each line's labels that the vocabulary kept."""
+def _gold_labels(table: TokenTable, vocab: Vocabulary) -> Bags:
+    """Each line's labels that the vocabulary kept (a label written twice on a line is still
+    one gold label)."""
     ids = ids_of(table.tokens, vocab.label_ids)[table.occurrences]
     line = np.repeat(np.arange(table.lengths.size), table.lengths)
     known = ids >= 0
@@ -555,8 +571,7 @@ def _gold_labels(table: TokenTable, vocab: Vocabulary) -> sp.csr_array:
         (np.ones(int(known.sum()), dtype=np.float32), (line[known], ids[known])),
         shape=(table.lengths.size, len(vocab.labels)),
     ).tocsr()
-    gold.data[:] = 1.0  # a label written twice on a line is still one gold label
-    return sp.csr_array(gold)
+    return Bags(gold.indptr.astype(np.int64), gold.indices)
 
 
 def _top_k(probs: npt.NDArray[np.float32], k: int, threshold: float) -> list[npt.NDArray[np.intp]]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import codecs
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from operator import methodcaller
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -91,6 +92,17 @@ def split_line(line: bytes, label_prefix: bytes) -> tuple[list[bytes], list[byte
     words = [t for t in tokens if not t.startswith(label_prefix)]
     words.append(EOS_BYTES)
     return words, [t[cut:] for t in tokens if t.startswith(label_prefix)]
+
+
+def split_lines(lines: Sequence[bytes]) -> list[list[bytes]]:
+    """The tokens of each line, for many lines at once without a Python step per line.
+
+    >>> split_lines([b"a b\\r", b"", b"c\\x00d"])
+    [[b'a', b'b'], [], [b'c', b'd']]
+    """
+    if b"\0" in b"".join(lines):
+        lines = list(map(methodcaller("translate", _NUL_AS_SPACE), lines))
+    return list(map(bytes.split, lines))
 
 
 def words_of(text: bytes) -> list[bytes]:

@@ -2,8 +2,8 @@
 
 Follows fastText (`src/dictionary.cc`: `computeSubwords`, `addSubwords`, `addWordNgrams`):
 ids below `nwords` are words; n-grams live in `bucket` hashed slots after them. The output
-is a CSR matrix of feature counts per line; turning counts into the 1/len average is the
-model's job, because only the model knows which features have rows.
+is each line's bag of feature ids (`sparse.Bags`); averaging their rows is the model's job,
+because only the model knows which features have rows.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from fasttext_lite.data import EOS_BYTES, Example, encode_token
 from fasttext_lite.hashing import as_signed, chain_ngram_hashes, fnv1a_many
-from fasttext_lite.sparse import take_rows
+from fasttext_lite.sparse import Bags, take_rows
 from fasttext_lite.vocab import TokenTable, Vocabulary, ids_of
 
 BOW, EOW = b"<", b">"
@@ -80,8 +79,8 @@ class Featurizer:
         # Each vocabulary word's own id followed by its char n-gram ids, as CSR.
         self._word_indptr, self._word_features = self._subword_table(words, np.arange(self.nwords))
 
-    def transform(self, examples: Sequence[Example]) -> sp.csr_array:
-        """Feature counts per line: a CSR array of shape (len(examples), n_features)."""
+    def transform(self, examples: Sequence[Example]) -> Bags:
+        """The feature ids of each line, a repeated feature once per occurrence."""
         table = TokenTable.of(example.words for example in examples)
         return self.transform_table(table.tokens, table.occurrences, table.lengths)
 
@@ -89,52 +88,52 @@ class Featurizer:
         self,
         tokens: Sequence[str | bytes],
         occurrences: npt.NDArray[np.int32],
-        lengths: npt.NDArray[np.int64],
-    ) -> sp.csr_array:
-        """Feature counts per line, for lines given as indices into distinct `tokens`."""
+        lengths: npt.NDArray[np.integer],
+        *,
+        consume: bool = False,
+    ) -> Bags:
+        """The feature ids of lines given as indices into distinct `tokens`.
+
+        With `consume`, the caller gives `occurrences` up: when each token has at most one
+        feature (its word id; no n-grams), the ids are written over it instead of into a
+        second array as large as the corpus.
+        """
         raw = [t if isinstance(t, bytes) else encode_token(t) for t in tokens]
         word_ids = ids_of(raw, self._word_ids)
+        line_ends = np.zeros(lengths.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=line_ends[1:])
+        if consume and self.word_ngrams == 1 and self.maxn == 0:
+            return Bags(line_ends, occurrences).map(lambda occ: word_ids[occ])
         indptr, features = self._token_features(raw, word_ids)
         hashes = self._token_hashes(raw, word_ids) if self.word_ngrams > 1 else None
-        # Each line's entries before repeated features are summed bound its final entries, so
-        # the result is filled block by block into arrays of that size and then trimmed,
-        # never holding the blocks and their concatenation at once.
+        # Every entry's size is known before: fill one array block by block, never holding
+        # the blocks and their concatenation at once.
         sizes = np.diff(indptr)
-        bound = sum(
+        total = sum(
             int(sizes[occurrences[i : i + _BLOCK_ENTRIES]].sum())
             for i in range(0, occurrences.size, _BLOCK_ENTRIES)
         ) + sum(int(np.maximum(lengths - n + 1, 0).sum()) for n in range(2, self.word_ngrams + 1))
-        # scipy widens both index arrays to the wider of the two: keep them equally narrow.
-        index_type = np.int32 if max(bound, self.n_features) < 2**31 else np.int64
-        out_indptr = np.zeros(lengths.size + 1, dtype=index_type)
-        out_indices = np.empty(bound, dtype=index_type)
-        out_data = np.empty(bound, dtype=np.float32)
-        ends = np.cumsum(lengths)
-        filled = 0
+        index_type = np.int32 if self.n_features < 2**31 else np.int64
+        out_indptr = np.zeros(lengths.size + 1, dtype=np.int64)
+        out_indices: npt.NDArray[np.integer] = np.empty(total, dtype=index_type)
         for first in range(0, lengths.size, _BLOCK_LINES):
             last = min(first + _BLOCK_LINES, lengths.size)
-            begin = int(ends[first - 1]) if first else 0
-            occ = occurrences[begin : int(ends[last - 1])]
-            block = self._block(occ, lengths[first:last], indptr, features, hashes)
-            size = block.indices.size
-            out_indices[filled : filled + size] = block.indices
-            out_data[filled : filled + size] = block.data
-            out_indptr[first + 1 : last + 1] = block.indptr[1:] + filled
-            filled += size
-        out_indices.resize(filled, refcheck=False)
-        out_data.resize(filled, refcheck=False)
-        return sp.csr_array(
-            (out_data, out_indices, out_indptr), shape=(lengths.size, self.n_features)
-        )
+            occ = occurrences[line_ends[first] : line_ends[last]]
+            line_sizes, ids = self._block(occ, lengths[first:last], indptr, features, hashes)
+            filled = out_indptr[first]
+            out_indices[filled : filled + ids.size] = ids
+            out_indptr[first + 1 : last + 1] = filled + np.cumsum(line_sizes)
+        return Bags(out_indptr, out_indices)
 
     def _block(
         self,
         occ: npt.NDArray[np.int32],
-        lengths: npt.NDArray[np.int64],
+        lengths: npt.NDArray[np.integer],
         indptr: npt.NDArray[np.int64],
         features: npt.NDArray[np.int64],
         hashes: npt.NDArray[np.int32] | None,
-    ) -> sp.csr_array:
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(entries per line, feature ids grouped by line) for a block of lines."""
         line_of_token = np.repeat(np.arange(lengths.size), lengths)
         got = take_rows(indptr, occ)
         rows = [line_of_token[got.owner]]
@@ -144,9 +143,7 @@ class Featurizer:
             rows.append(line_of_token[starts])
             cols.append(ids)
         row, col = np.concatenate(rows), np.concatenate(cols)
-        counts = np.ones(row.size, dtype=np.float32)
-        matrix = sp.coo_array((counts, (row, col)), shape=(lengths.size, self.n_features))
-        return matrix.tocsr()  # sums repeated features of a line into one count
+        return np.bincount(row, minlength=lengths.size), col[np.argsort(row, kind="stable")]
 
     def _token_features(
         self, tokens: Sequence[bytes], word_ids: npt.NDArray[np.int64]
@@ -208,7 +205,7 @@ class Featurizer:
         return indptr, features
 
     def _word_ngram_features(
-        self, hashes: npt.NDArray[np.int32], lengths: npt.NDArray[np.int64]
+        self, hashes: npt.NDArray[np.int32], lengths: npt.NDArray[np.integer]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(token position, feature id) of every word n-gram of length 2..word_ngrams."""
         line_end = np.repeat(np.cumsum(lengths), lengths)  # one past each token's line

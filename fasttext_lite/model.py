@@ -18,11 +18,14 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from fasttext_lite.sparse import Bags
+
 FloatArray = npt.NDArray[np.floating]
+_INIT_ROWS = 1 << 16
 
 
 class Gradients(NamedTuple):
-    """Loss gradients for the rows of A a batch used (in batch order) and for all of B."""
+    """Loss gradients for some rows of A (those `backward` was asked for) and for all of B."""
 
     input_rows: FloatArray
     output: FloatArray
@@ -51,41 +54,22 @@ class Model:
     ) -> Model:
         """fastText's start: A uniform in (-1/dim, 1/dim), B zero."""
         bound = 1.0 / dim
-        input_ = rng.uniform(-bound, bound, size=(feature_ids.size, dim)).astype(dtype)
+        input_ = np.empty((feature_ids.size, dim), dtype=dtype)
+        # Drawn in blocks, the same numbers as in one go, without a float64 copy of A.
+        for start in range(0, feature_ids.size, _INIT_ROWS):
+            block = input_[start : start + _INIT_ROWS]
+            block[:] = rng.uniform(-bound, bound, size=block.shape)
         return cls(input_, np.zeros((nlabels, dim), dtype=dtype), feature_ids)
 
     @property
     def dim(self) -> int:
         return int(self.input.shape[1])
 
-    def averaging_weights(self, counts: sp.csr_array) -> sp.csr_array:
-        """Feature counts over global feature ids -> weights over A's rows summing to 1 per line.
-
-        Features without a row are dropped; a line left with none gets an empty row (and so a
-        zero hidden vector).
-        """
-        nlines = counts.shape[0]
-        rows = self._row_of(counts.indices)
-        known = rows >= 0
-        data, indptr = counts.data, counts.indptr
-        if not known.all():
-            line = np.repeat(np.arange(nlines), np.diff(indptr))
-            kept = np.bincount(line[known], minlength=nlines)
-            indptr = np.concatenate([[0], np.cumsum(kept)]).astype(indptr.dtype)
-            data, rows = data[known], rows[known]
-        sizes = np.diff(indptr)
-        totals = np.ones(nlines, dtype=self.input.dtype)
-        nonempty = sizes > 0
-        totals[nonempty] = np.add.reduceat(data, indptr[:-1][nonempty])
-        weights = data / np.repeat(totals, sizes)
-        return sp.csr_array(
-            (
-                weights.astype(self.input.dtype, copy=False),
-                rows.astype(indptr.dtype, copy=False),
-                indptr,
-            ),
-            shape=(nlines, self.feature_ids.size),
-        )
+    def rows_of(self, bags: Bags) -> Bags:
+        """Bags of feature ids -> bags of A's rows, dropping features without a row (a line
+        left with none gets an empty bag, and so a zero hidden vector). In place, as
+        `Bags.map`."""
+        return bags.map(self._row_of)
 
     def _row_of(self, feature_ids: npt.NDArray[np.integer]) -> npt.NDArray[np.int32]:
         """The row of A owning each feature id, or -1: a dense lookup, built on first use."""
@@ -98,10 +82,6 @@ class Model:
         rows[inside] = self._lookup[feature_ids[inside]]
         return rows
 
-    def restricted(self, rows: npt.NDArray[np.integer]) -> Model:
-        """A model over a copy of the given rows of A, sharing B: a batch's working set."""
-        return Model(self.input[rows], self.output, self.feature_ids[rows])
-
     def hidden(self, weights: sp.csr_array) -> FloatArray:
         """Each line's weighted mean of the rows of A."""
         return np.asarray(weights @ self.input)
@@ -110,8 +90,12 @@ class Model:
         return hidden @ self.output.T
 
     def backward(
-        self, weights: sp.csr_array, hidden: FloatArray, d_scores: FloatArray
+        self, weights_t: sp.csr_array | sp.csc_array, hidden: FloatArray, d_scores: FloatArray
     ) -> Gradients:
-        """Chain rule from d loss / d scores to A's used rows and to B (B before any update)."""
+        """Chain rule from d loss / d scores to B and to rows of A (B before any update).
+
+        `weights_t` is the transpose of the averaging weights, restricted to the rows of A
+        whose gradients are wanted: (those rows, lines).
+        """
         d_hidden = d_scores @ self.output
-        return Gradients(input_rows=np.asarray(weights.T @ d_hidden), output=d_scores.T @ hidden)
+        return Gradients(input_rows=np.asarray(weights_t @ d_hidden), output=d_scores.T @ hidden)

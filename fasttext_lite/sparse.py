@@ -1,14 +1,25 @@
-"""Gathering CSR rows with plain numpy: scipy's row indexing costs more per call than the
-arithmetic of a small training batch."""
+"""Lines as bags of ids, and gathering CSR rows with plain numpy.
+
+A bag is a CSR pattern without values: each line lists its ids (feature ids, or rows of A),
+an id repeated as often as it occurs. As in fastText, a line's hidden vector is the plain mean
+of its ids' rows, so every entry of a line weighs 1/len(line) and no value array is stored:
+for a corpus of 20 million tokens that saves 80 MB. Gathering is plain numpy because scipy's
+row indexing costs more per call than the arithmetic of a small training batch.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 IntArray = npt.NDArray[np.integer]
+
+# Entries mapped at once by `Bags.map`: bounds its temporaries to a few megabytes.
+_BLOCK_ENTRIES = 1 << 20
 
 
 class Gathered(NamedTuple):
@@ -33,3 +44,82 @@ def take_rows(indptr: IntArray, which: IntArray) -> Gathered:
     owner = np.repeat(np.arange(which.size), sizes)
     positions = np.arange(int(new_indptr[-1])) + (starts - new_indptr[:-1])[owner]
     return Gathered(owner, positions, new_indptr)
+
+
+class Bags(NamedTuple):
+    """Lines as bags of ids: line i holds `indices[indptr[i]:indptr[i + 1]]`.
+
+    >>> bags = Bags.of([[3, 1, 3], [], [2]])
+    >>> bags.sizes.tolist(), bags.weights(4).toarray().round(2).tolist()
+    ([3, 0, 1], [[0.0, 0.33, 0.0, 0.67], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]])
+    """
+
+    indptr: npt.NDArray[np.int64]
+    indices: IntArray
+
+    @classmethod
+    def of(cls, lines: list[list[int]]) -> Bags:
+        sizes = [len(line) for line in lines]
+        indptr = np.zeros(len(lines) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        indices = np.array([i for line in lines for i in line], dtype=np.int64)
+        return cls(indptr, indices)
+
+    @property
+    def nlines(self) -> int:
+        return self.indptr.size - 1
+
+    @property
+    def sizes(self) -> npt.NDArray[np.int64]:
+        return np.diff(self.indptr)
+
+    def weights(self, ncolumns: int, dtype: type[np.floating] = np.float64) -> sp.csr_array:
+        """The averaging weights: (lines, ncolumns), each entry 1/len(line), summed where an id
+        repeats."""
+        sizes = self.sizes
+        with np.errstate(divide="ignore"):
+            share = (1.0 / sizes).astype(dtype)
+        return sp.csr_array(
+            (np.repeat(share, sizes), self.indices, self.indptr), shape=(self.nlines, ncolumns)
+        )
+
+    def map(self, new_ids: Callable[[IntArray], IntArray]) -> Bags:
+        """Replace every id by `new_ids(ids)`, dropping those it maps to -1.
+
+        Works in place, block by block, on `indices` (which must be writable and take the new
+        ids' values): a corpus-sized bag is never copied.
+
+        >>> Bags.of([[1, 2], [2, 2, 0]]).map(lambda ids: ids * 10 - 10).indices.tolist()
+        [0, 10, 10, 10]
+        """
+        indptr, indices = self.indptr, self.indices
+        dropped = np.zeros(self.nlines, dtype=np.int64)
+        kept = 0
+        for start in range(0, indices.size, _BLOCK_ENTRIES):
+            ids = new_ids(indices[start : start + _BLOCK_ENTRIES])
+            keep = ids >= 0
+            if not keep.all():
+                positions = start + np.flatnonzero(~keep)
+                np.add.at(dropped, np.searchsorted(indptr, positions, side="right") - 1, 1)
+                ids = ids[keep]
+            # Writing never overtakes reading: kept <= start.
+            indices[kept : kept + ids.size] = ids
+            kept += ids.size
+        new_indptr = indptr - np.concatenate([[0], np.cumsum(dropped)])
+        return Bags(new_indptr, indices[:kept])
+
+    def select(self, lines: npt.NDArray[np.bool_]) -> Bags:
+        """Only the lines where `lines` is true (in place, as `map`)."""
+        if lines.all():
+            return self
+        keep_line = np.repeat(lines, self.sizes)
+        offset = 0
+
+        def drop_unselected(ids: IntArray) -> IntArray:
+            nonlocal offset
+            kept = np.where(keep_line[offset : offset + ids.size], ids, -1)
+            offset += ids.size
+            return kept
+
+        mapped = self.map(drop_unselected)
+        return Bags(np.concatenate([[0], np.cumsum(mapped.sizes[lines])]), mapped.indices)

@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from fasttext_lite.errors import TrainingError
 from fasttext_lite.losses import Loss
 from fasttext_lite.model import Model
-from fasttext_lite.sparse import take_rows
+from fasttext_lite.sparse import Bags, take_rows
 
 # (tokens processed so far, mean loss per line since the last call, current learning rate)
 Progress = Callable[[int, float, float], None]
@@ -72,11 +72,11 @@ def batch_sizes(batch_size: int, nlines: int) -> tuple[int, int]:
 
 
 class TrainingData(NamedTuple):
-    """Lines ready for the model: averaging weights over A's rows, gold labels, token counts."""
+    """Lines ready for the model: their rows of A, gold labels, and token counts."""
 
-    weights: sp.csr_array  # (lines, rows of A), each row summing to 1
-    labels: sp.csr_array  # (lines, labels), 1 where the label is gold
-    tokens: npt.NDArray[np.int64]  # tokens per line (words, labels and </s>), for the lr decay
+    rows: Bags  # each line's rows of A (none empty); a line's hidden vector is their mean
+    labels: Bags  # each line's gold label ids
+    tokens: npt.NDArray[np.integer]  # tokens per line (words, labels and </s>), for the lr decay
 
 
 def train(
@@ -93,13 +93,13 @@ def train(
     """Update `model` in place by `epoch` passes of mini-batch SGD over `data`."""
     # Small products: see single_blas_thread.
     with single_blas_thread():
-        nlines = data.weights.shape[0]
+        nlines = data.rows.nlines
         first, last = batch_sizes(batch_size, nlines)
         total_tokens = int(data.tokens.sum()) * epoch
         seen = 0
         loss_sum, loss_lines, mean_loss = 0.0, 0, 0.0
         batches = 0
-        weights, labels = data.weights, data.labels
+        rows, labels = data.rows, data.labels
         for epoch_index in range(epoch):
             order = rng.permutation(nlines)
             targets = labels if loss.multi_label else _draw_one_label(labels, rng)
@@ -109,7 +109,7 @@ def train(
                 lines = order[start : start + round(first + (last - first) * done)]
                 start += lines.size
                 current_lr = lr * (1.0 - done)
-                value = _step(model, weights, targets, lines, loss=loss, lr=current_lr)
+                value = _step(model, rows, targets, lines, loss=loss, lr=current_lr)
                 if not np.isfinite(value):
                     raise TrainingError(
                         f"training diverged in epoch {epoch_index + 1} (the loss is not finite);"
@@ -128,49 +128,73 @@ def train(
             progress(seen, loss_sum / loss_lines if loss_lines else mean_loss, 0.0)
 
 
-def _draw_one_label(labels: sp.csr_array, rng: np.random.Generator) -> sp.csr_array:
+def _draw_one_label(labels: Bags, rng: np.random.Generator) -> Bags:
     """One gold label per line, uniformly among the line's labels (fastText's softmax target)."""
-    counts = np.diff(labels.indptr)
+    counts = labels.sizes
     pick = labels.indptr[:-1] + (rng.random(counts.size) * counts).astype(np.int64)
-    return sp.csr_array(
-        (
-            np.ones(counts.size, dtype=labels.dtype),
-            labels.indices[pick],
-            np.arange(counts.size + 1),
+    return Bags(np.arange(counts.size + 1), labels.indices[pick])
+
+
+class Batch(NamedTuple):
+    """A batch's averaging weights, both ways round, and the rows of A it uses."""
+
+    weights: sp.csr_array  # (lines, all rows of A)
+    weights_t: sp.csr_array  # (rows used, lines)
+    rows: npt.NDArray[np.integer]  # the rows used, ascending
+    lines_per_row: npt.NDArray[np.int64]  # how many of the lines use each
+
+
+def gather(bags: Bags, lines: npt.NDArray[np.intp], nrows: int, dtype: type) -> Batch:
+    """The batch of `lines`: one sort of its entries gives the transpose and the rows used,
+    without touching the rows of A it does not use."""
+    got = take_rows(bags.indptr, lines)
+    columns = bags.indices[got.positions]
+    share: npt.NDArray[np.floating] = (1.0 / np.diff(got.indptr)).astype(dtype)
+    weights = share[got.owner]
+    order = np.argsort(columns, kind="stable")
+    by_row = columns[order]
+    owner = got.owner[order]  # ascending within each row: the sort is stable
+    new_row = np.empty(by_row.size, dtype=bool)
+    new_row[:1] = True
+    np.not_equal(by_row[1:], by_row[:-1], out=new_row[1:])
+    row_starts = np.flatnonzero(new_row)
+    # A line using a row twice counts once.
+    new_line = new_row.copy()
+    new_line[1:] |= owner[1:] != owner[:-1]
+    lines_per_row = np.add.reduceat(new_line.astype(np.int64), row_starts)
+    return Batch(
+        sp.csr_array((weights, columns, got.indptr), shape=(lines.size, nrows)),
+        sp.csr_array(
+            (weights[order], owner, np.append(row_starts, by_row.size)),
+            shape=(row_starts.size, lines.size),
         ),
-        shape=labels.shape,
+        by_row[row_starts],
+        lines_per_row,
     )
 
 
 def _step(
     model: Model,
-    weights: sp.csr_array,
-    targets: sp.csr_array,
+    rows: Bags,
+    targets: Bags,
     lines: npt.NDArray[np.intp],
     *,
     loss: Loss,
     lr: float,
 ) -> float:
     """One SGD step on the given lines; returns the summed loss before the step."""
-    got = take_rows(weights.indptr, lines)
-    columns = weights.indices[got.positions]
-    rows, local = np.unique(columns, return_inverse=True)
-    batch = sp.csr_array(
-        (weights.data[got.positions], local, got.indptr), shape=(lines.size, rows.size)
-    )
+    batch = gather(rows, lines, model.input.shape[0], model.input.dtype.type)
     gold = take_rows(targets.indptr, lines)
     y = np.zeros((lines.size, model.output.shape[0]), dtype=model.output.dtype)
     y[gold.owner, targets.indices[gold.positions]] = 1.0
 
-    used = model.restricted(rows)
-    hidden = used.hidden(batch)
-    value, d_scores = loss.gradient(used.scores(hidden), y)
-    grads = used.backward(batch, hidden, d_scores)
+    hidden = model.hidden(batch.weights)
+    value, d_scores = loss.gradient(model.scores(hidden), y)
+    grads = model.backward(batch.weights_t, hidden, d_scores)
 
-    lines_per_row = np.bincount(local, minlength=rows.size)
     label_mass = np.abs(d_scores).sum(axis=0)
-    step = _row_steps(lr, lines_per_row).astype(model.input.dtype)
-    model.input[rows] = used.input - step[:, None] * grads.input_rows
+    step = _row_steps(lr, batch.lines_per_row).astype(model.input.dtype)
+    model.input[batch.rows] -= step[:, None] * grads.input_rows
     model.output -= _row_steps(lr, label_mass).astype(model.output.dtype)[:, None] * grads.output
     return value
 

@@ -11,15 +11,33 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Hashable, Iterable, Sequence
+from itertools import chain
 from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from fasttext_lite.data import decode
+from fasttext_lite.data import EOS_BYTES, decode, split_lines
 
 _BLOCK = 1 << 22
 T = TypeVar("T", bound=Hashable)
+
+
+class _FirstSeen(dict[T, int]):
+    """Each key's position in first-seen order: looking up a new key appends it to `order`.
+
+    Lookups of known keys are plain dict lookups, so `map(index.__getitem__, tokens)` numbers
+    a whole block of tokens without a Python step per token.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[T] = []
+
+    def __missing__(self, key: T) -> int:
+        position = self[key] = len(self.order)
+        self.order.append(key)
+        return position
 
 
 class TokenTable:
@@ -32,45 +50,45 @@ class TokenTable:
     """
 
     def __init__(self) -> None:
-        self.index: dict[str | bytes, int] = {}
+        self.index: _FirstSeen[str | bytes] = _FirstSeen()
         self._occurrences = array("i")
-        self._lengths = array("q")
+        self._lengths = array("i")
 
     def add(self, tokens: Sequence[str | bytes]) -> None:
-        index = self.index
-        try:
-            ids = [index[t] for t in tokens]  # the common case once the corpus is under way
-        except KeyError:
-            ids = [index.setdefault(t, len(index)) for t in tokens]
-        self._occurrences.extend(ids)
+        """Append one line."""
+        self._occurrences.extend(map(self.index.__getitem__, tokens))
         self._lengths.append(len(tokens))
 
+    def extend(self, occurrences: npt.NDArray[np.int32], lengths: npt.NDArray[np.int32]) -> None:
+        """Append lines already numbered (indices into `keys`)."""
+        self._occurrences.frombytes(occurrences.astype(np.int32, copy=False).tobytes())
+        self._lengths.frombytes(lengths.astype(np.int32, copy=False).tobytes())
+
     def clear(self) -> None:
-        """Forget everything, freeing the memory (the occurrences are as large as the corpus)."""
-        self.index = {}
+        """Forget the lines, freeing their memory (the occurrences are as large as the corpus)."""
         self._occurrences = array("i")
-        self._lengths = array("q")
+        self._lengths = array("i")
 
     @property
     def keys(self) -> list[str | bytes]:
         """The distinct tokens as they were added."""
-        return list(self.index)
+        return self.index.order
 
     @property
     def tokens(self) -> list[str]:
         """The distinct tokens as str (bytes keys decoded, undecodable bytes escaped)."""
-        return [t if isinstance(t, str) else decode(t) for t in self.index]
+        return [t if isinstance(t, str) else decode(t) for t in self.keys]
 
     @property
     def occurrences(self) -> npt.NDArray[np.int32]:
         return np.frombuffer(self._occurrences, dtype=np.int32)
 
     @property
-    def lengths(self) -> npt.NDArray[np.int64]:
-        return np.frombuffer(self._lengths, dtype=np.int64)
+    def lengths(self) -> npt.NDArray[np.int32]:
+        return np.frombuffer(self._lengths, dtype=np.int32)
 
     def counts(self) -> npt.NDArray[np.int64]:
-        counts = np.zeros(len(self.index), dtype=np.int64)
+        counts = np.zeros(len(self.keys), dtype=np.int64)
         occurrences = self.occurrences
         # In blocks: bincount widens its input to int64, a copy as large as the corpus.
         for start in range(0, occurrences.size, _BLOCK):
@@ -86,21 +104,75 @@ class TokenTable:
 
 
 class Scan:
-    """One pass over a corpus: its words and labels as token tables, and line tallies."""
+    """One pass over lines of text: their words (each line ending with `</s>`) and their
+    labels (tokens starting with the prefix, which is cut off) as token tables.
 
-    def __init__(self) -> None:
+    Lines come in blocks; every token of a block is numbered by one dict lookup in C, and only
+    a token seen for the first time is classified as word or label in Python.
+
+    >>> scan = Scan(b"__label__")
+    >>> scan.add_lines([b"__label__x hello world", b"bye __label__y __label__x", b""])
+    >>> scan.words.keys, scan.words.occurrences.tolist(), scan.words.lengths.tolist()
+    ([b'hello', b'world', b'</s>', b'bye'], [0, 1, 2, 3, 2, 2], [3, 2, 1])
+    >>> scan.labels.keys, scan.labels.occurrences.tolist(), scan.labels.lengths.tolist()
+    ([b'x', b'y'], [0, 1, 0], [1, 2, 0])
+    """
+
+    def __init__(self, label_prefix: bytes) -> None:
+        self.label_prefix = label_prefix
         self.words = TokenTable()
         self.labels = TokenTable()
-        self.unlabelled_lines = 0
+        self._seen: _FirstSeen[bytes] = _FirstSeen()
+        # Per token seen, in first-seen order: its word id (>= 0) or ~ its label id (< 0).
+        self._ids = array("i")
 
-    def add(self, words: Sequence[str | bytes], labels: Sequence[str | bytes]) -> None:
-        self.words.add(words)
-        self.labels.add(labels)
-        self.unlabelled_lines += not labels
+    def add_lines(self, lines: Sequence[bytes]) -> None:
+        """Append lines (without their newline)."""
+        split = split_lines(lines)
+        if not self._seen and split:
+            # `</s>` is first seen at the end of the first line: number it there, so that ties
+            # in counts keep fastText's first-seen order.
+            self._number([*split[0], EOS_BYTES])
+        tokens = list(chain.from_iterable(split))
+        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        positions = self._number(tokens)
+        ids = np.frombuffer(self._ids, dtype=np.int32)[positions]
+        is_label = ids < 0
+        labelled = np.zeros(is_label.size + 1, dtype=np.int64)
+        np.cumsum(is_label, out=labelled[1:])
+        ends = np.cumsum(lengths)
+        label_lengths = labelled[ends] - labelled[ends - lengths]
+        self.labels.extend(~ids[is_label], label_lengths)
+        # Each line's words, then `</s>`.
+        word_lengths = lengths - label_lengths + 1
+        eos = np.cumsum(word_lengths) - 1
+        words = np.empty(int(word_lengths.sum()), dtype=np.int32)
+        is_word = np.ones(words.size, dtype=bool)
+        is_word[eos] = False
+        words[is_word] = ids[~is_label]
+        words[eos] = self.words.index[EOS_BYTES]
+        self.words.extend(words, word_lengths)
+
+    def _number(self, tokens: Sequence[bytes]) -> npt.NDArray[np.int32]:
+        """Each token's first-seen position, classifying the tokens new to the scan."""
+        seen = self._seen
+        known = len(seen.order)
+        positions = np.fromiter(map(seen.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+        prefix, cut = self.label_prefix, len(self.label_prefix)
+        for token in seen.order[known:]:
+            if token.startswith(prefix):
+                self._ids.append(~self.labels.index[token[cut:]])
+            else:
+                self._ids.append(self.words.index[token])
+        return positions
 
     @property
     def lines(self) -> int:
         return len(self.words.lengths)
+
+    @property
+    def unlabelled_lines(self) -> int:
+        return int(np.count_nonzero(self.labels.lengths == 0))
 
     @property
     def tokens(self) -> int:
@@ -129,8 +201,8 @@ class Vocabulary:
     def build(cls, scan: Scan, *, min_count: int, min_count_label: int) -> Vocabulary:
         """Prune by count and number by count, descending.
 
-        >>> scan = Scan()
-        >>> scan.add([b"b", b"a", b"b", b"</s>"], [b"x"])
+        >>> scan = Scan(b"__label__")
+        >>> scan.add_lines([b"b a b __label__x"])
         >>> Vocabulary.build(scan, min_count=1, min_count_label=0).words
         ['b', 'a', '</s>']
         """

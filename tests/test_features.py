@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
 import pytest
 
 from fasttext_lite.data import EOS, Example, encode_token, parse_line, tokenize
 from fasttext_lite.features import Featurizer, char_ngrams, effective_bucket
-from fasttext_lite.vocab import Vocabulary
+from fasttext_lite.vocab import TokenTable, Vocabulary
 
 OFFSET = 2166136261
 PRIME = 16777619
@@ -98,13 +99,8 @@ def vocabulary(words: Sequence[str]) -> Vocabulary:
 
 
 def row_counts(featurizer: Featurizer, examples: Sequence[Example], row: int) -> Counter[int]:
-    matrix = featurizer.transform(examples)
-    start, end = matrix.indptr[row], matrix.indptr[row + 1]
-    counts: Counter[int] = Counter()
-    for col, value in zip(matrix.indices[start:end], matrix.data[start:end], strict=True):
-        assert float(value).is_integer()
-        counts[int(col)] += int(value)
-    return counts
+    bags = featurizer.transform(examples)
+    return Counter(bags.indices[bags.indptr[row] : bags.indptr[row + 1]].tolist())
 
 
 def line(text: str | bytes) -> Example:
@@ -189,7 +185,9 @@ def test_bucket_is_zero_without_ngrams(word_ngrams: int, maxn: int, expected: in
         vocabulary(VOCAB), word_ngrams=word_ngrams, bucket=1000, minn=min(maxn, 2), maxn=maxn
     )
     assert featurizer.n_features == len(VOCAB) + expected
-    assert featurizer.transform([line("the cat")]).shape == (1, len(VOCAB) + expected)
+    bags = featurizer.transform([line("the cat dog")])
+    assert bags.nlines == 1
+    assert (bags.indices < len(VOCAB) + expected).all()
 
 
 # -- feature ids -----------------------------------------------------------------------------
@@ -341,8 +339,9 @@ def test_transform_matches_fasttext_rules(
     )
     examples = [line(text) for text in LINES]
     used_bucket = bucket if word_ngrams > 1 or maxn > 0 else 0
-    matrix = featurizer.transform(examples)
-    assert matrix.shape == (len(LINES), len(VOCAB) + used_bucket)
+    bags = featurizer.transform(examples)
+    assert bags.nlines == len(LINES)
+    assert (bags.indices < len(VOCAB) + used_bucket).all()
     for row, example in enumerate(examples):
         expected = ref_features(
             example.words, VOCAB, bucket=used_bucket, word_ngrams=word_ngrams, minn=minn, maxn=maxn
@@ -352,7 +351,26 @@ def test_transform_matches_fasttext_rules(
 
 def test_transform_of_no_lines_is_empty() -> None:
     featurizer = Featurizer(vocabulary(VOCAB), word_ngrams=2, bucket=100, minn=2, maxn=3)
-    assert featurizer.transform([]).shape == (0, len(VOCAB) + 100)
+    bags = featurizer.transform([])
+    assert bags.nlines == 0
+    assert bags.indices.size == 0
+
+
+@pytest.mark.parametrize(("word_ngrams", "maxn"), [(1, 0), (2, 0), (1, 3)])
+def test_transform_consuming_the_occurrences_gives_the_same_ids(
+    word_ngrams: int, maxn: int
+) -> None:
+    featurizer = Featurizer(
+        vocabulary(VOCAB[:-2]), word_ngrams=word_ngrams, bucket=1000, minn=2, maxn=maxn
+    )
+    table = TokenTable.of(line(text).words for text in LINES)
+    kept = featurizer.transform_table(table.keys, table.occurrences.copy(), table.lengths)
+    occurrences = table.occurrences.copy()
+    consumed = featurizer.transform_table(table.keys, occurrences, table.lengths, consume=True)
+    np.testing.assert_array_equal(consumed.indptr, kept.indptr)
+    np.testing.assert_array_equal(consumed.indices, kept.indices)
+    if word_ngrams == 1 and maxn == 0:  # one id per token at most: written over the input
+        assert np.shares_memory(consumed.indices, occurrences)
 
 
 # -- tokenization ----------------------------------------------------------------------------

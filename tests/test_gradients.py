@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from fasttext_lite.losses import LOSSES, Loss
 from fasttext_lite.model import Model
+from fasttext_lite.sparse import Bags
 from fasttext_lite.train import _step
 
 FloatArray = npt.NDArray[np.floating]
@@ -101,6 +102,11 @@ def averaging_weights(lines: list[list[int]]) -> sp.csr_array:
     return sp.csr_array(dense)
 
 
+def test_bags_weigh_each_occurrence_one_over_the_line_length() -> None:
+    weights = Bags.of(LINES).weights(NROWS_A)
+    np.testing.assert_allclose(weights.toarray(), averaging_weights(LINES).toarray(), rtol=1e-15)
+
+
 def random_model(seed: int) -> Model:
     rng = np.random.default_rng(seed)
     return Model(
@@ -122,7 +128,8 @@ def test_model_backward_matches_finite_differences(name: str, seed: int) -> None
         return loss.gradient(model.scores(model.hidden(weights)), targets).loss
 
     hidden = model.hidden(weights)
-    grads = model.backward(weights, hidden, loss.gradient(model.scores(hidden), targets).d_scores)
+    d_scores = loss.gradient(model.scores(hidden), targets).d_scores
+    grads = model.backward(weights.T, hidden, d_scores)
 
     numeric_a = central_difference(value, model.input)
     numeric_b = central_difference(value, model.output)
@@ -169,14 +176,9 @@ def fasttext_step(
         a[i] += grad / len(ids)
 
 
-def training_rows(
-    lines: list[list[int]], gold: list[list[int]]
-) -> tuple[sp.csr_array, sp.csr_array]:
-    """Averaging weights over all rows of A and the gold-label matrix, as train.py takes them."""
-    y = np.zeros((len(gold), NLABELS))
-    for i, labels in enumerate(gold):
-        y[i, labels] = 1.0
-    return averaging_weights(lines), sp.csr_array(y)
+def training_rows(lines: list[list[int]], gold: list[list[int]]) -> tuple[Bags, Bags]:
+    """Rows of A and gold labels per line, as train.py takes them."""
+    return Bags.of(lines), Bags.of(gold)
 
 
 @pytest.mark.parametrize("name", ["softmax", "ova"])
@@ -189,7 +191,8 @@ def test_step_of_one_line_is_fasttext_sgd(name: str, line: int, lr: float) -> No
     model = random_model(line)
     a, b = model.input.copy(), model.output.copy()
     scores = b @ (a[LINES[line]].mean(axis=0))
-    expected_loss = loss.gradient(scores[None, :], targets.toarray()[line : line + 1]).loss
+    y = targets.weights(NLABELS).toarray()[line : line + 1] > 0
+    expected_loss = loss.gradient(scores[None, :], y.astype(float)).loss
 
     value = _step(model, weights, targets, np.array([line], dtype=np.intp), loss=loss, lr=lr)
 
@@ -205,8 +208,7 @@ def test_step_on_softmax_matches_hand_numbers() -> None:
     # One feature row, two labels, B = 0: p = (1/2, 1/2); gold 0, lr 1:
     # alpha = (1/2, -1/2); grad = 0 (B was zero); B_0 = h/2, B_1 = -h/2; A unchanged.
     model = Model(np.array([[0.5, -1.0]]), np.zeros((2, 2)), np.array([0], dtype=np.int64))
-    weights = sp.csr_array(np.array([[1.0]]))
-    targets = sp.csr_array(np.array([[1.0, 0.0]]))
+    weights, targets = Bags.of([[0]]), Bags.of([[0]])
     value = _step(model, weights, targets, one, loss=softmax, lr=1.0)
     assert value == pytest.approx(np.log(2.0), rel=1e-12)
     np.testing.assert_allclose(model.output, [[0.25, -0.5], [-0.25, 0.5]], rtol=1e-12)

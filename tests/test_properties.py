@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from fasttext_lite import FastTextClassifier, ModelFileError, serialization
 from fasttext_lite.data import EOS, encode_token, parse_line, tokenize
+from fasttext_lite.vocab import Scan
 
 SETTINGS = settings(
     max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -77,12 +78,34 @@ def test_parse_line_separates_labels_and_appends_eos(line: str | bytes, prefix: 
 def test_features_are_always_in_range(rich: FastTextClassifier, lines: list[str | bytes]) -> None:
     featurizer = rich.featurizer_
     examples = [parse_line(line, rich.label_prefix) for line in lines]
-    matrix = featurizer.transform(examples)
-    assert matrix.shape == (len(lines), featurizer.n_features)
-    if matrix.nnz:
-        assert matrix.indices.min() >= 0 and matrix.indices.max() < featurizer.n_features
+    bags = featurizer.transform(examples)
+    assert bags.nlines == len(lines)
+    if bags.indices.size:
+        assert bags.indices.min() >= 0 and bags.indices.max() < featurizer.n_features
     # Every line has at least `</s>`, which is a vocabulary word.
-    assert (np.diff(matrix.indptr) > 0).all()
+    assert (bags.sizes > 0).all()
+
+
+@SETTINGS
+@given(
+    st.lists(st.lists(ANY_BYTES, max_size=6), min_size=1, max_size=4),
+    st.sampled_from(["__label__", "#", "</"]),
+)
+def test_scanning_blocks_of_lines_equals_parsing_each_line(
+    blocks: list[list[bytes]], prefix: str
+) -> None:
+    scan = Scan(encode_token(prefix))
+    for block in blocks:
+        scan.add_lines([line.replace(b"\n", b" ") for line in block])
+    examples = [parse_line(line.replace(b"\n", b" "), prefix) for block in blocks for line in block]
+    words, labels = scan.words, scan.labels
+    assert scan.lines == len(examples)
+    word_ends, label_ends = np.cumsum(words.lengths), np.cumsum(labels.lengths)
+    for i, example in enumerate(examples):
+        line_words = words.occurrences[word_ends[i] - words.lengths[i] : word_ends[i]]
+        line_labels = labels.occurrences[label_ends[i] - labels.lengths[i] : label_ends[i]]
+        assert [words.tokens[w] for w in line_words] == example.words
+        assert [labels.tokens[x] for x in line_labels] == example.labels
 
 
 @SETTINGS

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
-import scipy.sparse as sp
 
 from fasttext_lite import (
     FastTextClassifier,
@@ -19,6 +18,7 @@ from fasttext_lite import (
 )
 from fasttext_lite.losses import LOSSES, Loss, LossGradient
 from fasttext_lite.model import Model
+from fasttext_lite.sparse import Bags
 from fasttext_lite.train import TrainingData, train
 
 FloatArray = npt.NDArray[np.floating]
@@ -72,17 +72,13 @@ def synthetic(
 ) -> tuple[Model, TrainingData]:
     """Lines of 3 random features each; every line has the labels `gold` (or one at random)."""
     rng = np.random.default_rng(seed)
-    weights = np.zeros((nlines, nrows))
-    labels = np.zeros((nlines, nlabels), dtype=np.float32)
-    for i in range(nlines):
-        for feature in rng.choice(nrows, size=3, replace=False):
-            weights[i, feature] = 1 / 3
-        labels[i, gold if gold is not None else [int(rng.integers(nlabels))]] = 1.0
+    rows = [rng.choice(nrows, size=3, replace=False).tolist() for _ in range(nlines)]
+    labels = [gold if gold is not None else [int(rng.integers(nlabels))] for _ in range(nlines)]
     model = Model.initial(
         np.arange(nrows, dtype=np.int64), nlabels=nlabels, dim=4, rng=rng, dtype=np.float64
     )
     tokens = np.full(nlines, TOKENS_PER_LINE, dtype=np.int64)
-    return model, TrainingData(sp.csr_array(weights), sp.csr_array(labels), tokens)
+    return model, TrainingData(Bags.of(rows), Bags.of(labels), tokens)
 
 
 @pytest.mark.parametrize("batch_size", [1, 4])
