@@ -82,6 +82,10 @@ class Model:
         rows[inside] = self._lookup[feature_ids[inside]]
         return rows
 
+    def restricted(self, rows: npt.NDArray[np.integer]) -> Model:
+        """A model over a copy of the given rows of A, sharing B: a batch's working set."""
+        return Model(self.input[rows], self.output, self.feature_ids[rows])
+
     def hidden(self, weights: sp.csr_array) -> FloatArray:
         """Each line's weighted mean of the rows of A."""
         return np.asarray(weights @ self.input)

@@ -99,7 +99,8 @@ def train(
         seen = 0
         loss_sum, loss_lines, mean_loss = 0.0, 0, 0.0
         batches = 0
-        rows, labels = data.rows, data.labels
+        batcher = Batcher(data.rows, model.input.shape[0], model.input.dtype.type)
+        labels = data.labels
         for epoch_index in range(epoch):
             order = rng.permutation(nlines)
             targets = labels if loss.multi_label else _draw_one_label(labels, rng)
@@ -109,7 +110,7 @@ def train(
                 lines = order[start : start + round(first + (last - first) * done)]
                 start += lines.size
                 current_lr = lr * (1.0 - done)
-                value = _step(model, rows, targets, lines, loss=loss, lr=current_lr)
+                value = _step(model, batcher, targets, lines, loss=loss, lr=current_lr)
                 if not np.isfinite(value):
                     raise TrainingError(
                         f"training diverged in epoch {epoch_index + 1} (the loss is not finite);"
@@ -136,46 +137,51 @@ def _draw_one_label(labels: Bags, rng: np.random.Generator) -> Bags:
 
 
 class Batch(NamedTuple):
-    """A batch's averaging weights, both ways round, and the rows of A it uses."""
+    """A batch of lines over the rows of A they use."""
 
-    weights: sp.csr_array  # (lines, all rows of A)
-    weights_t: sp.csr_array  # (rows used, lines)
-    rows: npt.NDArray[np.integer]  # the rows used, ascending
-    lines_per_row: npt.NDArray[np.int64]  # how many of the lines use each
+    weights: sp.csr_array  # (lines, rows used): averaging weights
+    rows: npt.NDArray[np.integer]  # the rows of A used, in order of first use
+    uses: npt.NDArray[np.int64]  # each row's occurrences in the batch, at most its line count
 
 
-def gather(bags: Bags, lines: npt.NDArray[np.intp], nrows: int, dtype: type) -> Batch:
-    """The batch of `lines`: one sort of its entries gives the transpose and the rows used,
-    without touching the rows of A it does not use."""
-    got = take_rows(bags.indptr, lines)
-    columns = bags.indices[got.positions]
-    share: npt.NDArray[np.floating] = (1.0 / np.diff(got.indptr)).astype(dtype)
-    weights = share[got.owner]
-    order = np.argsort(columns, kind="stable")
-    by_row = columns[order]
-    owner = got.owner[order]  # ascending within each row: the sort is stable
-    new_row = np.empty(by_row.size, dtype=bool)
-    new_row[:1] = True
-    np.not_equal(by_row[1:], by_row[:-1], out=new_row[1:])
-    row_starts = np.flatnonzero(new_row)
-    # A line using a row twice counts once.
-    new_line = new_row.copy()
-    new_line[1:] |= owner[1:] != owner[:-1]
-    lines_per_row = np.add.reduceat(new_line.astype(np.int64), row_starts)
-    return Batch(
-        sp.csr_array((weights, columns, got.indptr), shape=(lines.size, nrows)),
-        sp.csr_array(
-            (weights[order], owner, np.append(row_starts, by_row.size)),
-            shape=(row_starts.size, lines.size),
-        ),
-        by_row[row_starts],
-        lines_per_row,
-    )
+class Batcher:
+    """Cuts batches out of bags of rows of A.
+
+    Finding a batch's distinct rows is the hot spot of training. A sort costs O(n log n) per
+    batch; instead a scratch array with a slot per row of A lets each occurrence find the first
+    occurrence of its row in O(1): write every occurrence's position into its row's slot (the
+    last write wins), read the slots back, and the occurrences that read their own position are
+    one per row. Slots are always written before they are read, so they are never cleared.
+    """
+
+    def __init__(self, bags: Bags, nrows: int, dtype: type[np.floating]) -> None:
+        self.bags = bags
+        self.dtype = dtype
+        self._slot = np.zeros(nrows, dtype=np.intp)
+        self._positions = np.arange(0, dtype=np.intp)
+
+    def __call__(self, lines: npt.NDArray[np.intp]) -> Batch:
+        got = take_rows(self.bags.indptr, lines)
+        columns = self.bags.indices[got.positions]
+        if self._positions.size < columns.size:
+            self._positions = np.arange(2 * columns.size, dtype=np.intp)
+        positions = self._positions[: columns.size]
+        self._slot[columns] = positions
+        first = self._slot[columns]
+        is_first = first == positions
+        local = (np.cumsum(is_first) - 1)[first]
+        share: npt.NDArray[np.floating] = (1.0 / np.diff(got.indptr)).astype(self.dtype)
+        rows = columns[is_first]
+        # Occurrences, not lines: a row repeated within a line counts twice, except that a
+        # row never counts more than the batch has lines (so one line is never capped).
+        uses = np.minimum(np.bincount(local, minlength=rows.size), lines.size)
+        weights = sp.csr_array((share[got.owner], local, got.indptr), shape=(lines.size, rows.size))
+        return Batch(weights, rows, uses)
 
 
 def _step(
     model: Model,
-    rows: Bags,
+    batcher: Batcher,
     targets: Bags,
     lines: npt.NDArray[np.intp],
     *,
@@ -183,18 +189,19 @@ def _step(
     lr: float,
 ) -> float:
     """One SGD step on the given lines; returns the summed loss before the step."""
-    batch = gather(rows, lines, model.input.shape[0], model.input.dtype.type)
+    batch = batcher(lines)
     gold = take_rows(targets.indptr, lines)
     y = np.zeros((lines.size, model.output.shape[0]), dtype=model.output.dtype)
     y[gold.owner, targets.indices[gold.positions]] = 1.0
 
-    hidden = model.hidden(batch.weights)
-    value, d_scores = loss.gradient(model.scores(hidden), y)
-    grads = model.backward(batch.weights_t, hidden, d_scores)
+    used = model.restricted(batch.rows)
+    hidden = used.hidden(batch.weights)
+    value, d_scores = loss.gradient(used.scores(hidden), y)
+    grads = used.backward(batch.weights.T, hidden, d_scores)
 
     label_mass = np.abs(d_scores).sum(axis=0)
-    step = _row_steps(lr, batch.lines_per_row).astype(model.input.dtype)
-    model.input[batch.rows] -= step[:, None] * grads.input_rows
+    step = _row_steps(lr, batch.uses).astype(model.input.dtype)
+    model.input[batch.rows] = used.input - step[:, None] * grads.input_rows
     model.output -= _row_steps(lr, label_mass).astype(model.output.dtype)[:, None] * grads.output
     return value
 

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from fasttext_lite.losses import LOSSES, Loss
 from fasttext_lite.model import Model
 from fasttext_lite.sparse import Bags
-from fasttext_lite.train import _step
+from fasttext_lite.train import Batcher, _step
 
 FloatArray = npt.NDArray[np.floating]
 EPS = 1e-6
@@ -194,7 +194,8 @@ def test_step_of_one_line_is_fasttext_sgd(name: str, line: int, lr: float) -> No
     y = targets.weights(NLABELS).toarray()[line : line + 1] > 0
     expected_loss = loss.gradient(scores[None, :], y.astype(float)).loss
 
-    value = _step(model, weights, targets, np.array([line], dtype=np.intp), loss=loss, lr=lr)
+    rows = Batcher(weights, NROWS_A, np.float64)
+    value = _step(model, rows, targets, np.array([line], dtype=np.intp), loss=loss, lr=lr)
 
     fasttext_step(a, b, LINES[line], gold[line], lr, name)
     np.testing.assert_allclose(model.input, a, rtol=1e-12, atol=1e-14)
@@ -208,7 +209,7 @@ def test_step_on_softmax_matches_hand_numbers() -> None:
     # One feature row, two labels, B = 0: p = (1/2, 1/2); gold 0, lr 1:
     # alpha = (1/2, -1/2); grad = 0 (B was zero); B_0 = h/2, B_1 = -h/2; A unchanged.
     model = Model(np.array([[0.5, -1.0]]), np.zeros((2, 2)), np.array([0], dtype=np.int64))
-    weights, targets = Bags.of([[0]]), Bags.of([[0]])
+    weights, targets = Batcher(Bags.of([[0]]), 1, np.float64), Bags.of([[0]])
     value = _step(model, weights, targets, one, loss=softmax, lr=1.0)
     assert value == pytest.approx(np.log(2.0), rel=1e-12)
     np.testing.assert_allclose(model.output, [[0.25, -0.5], [-0.25, 0.5]], rtol=1e-12)
@@ -233,7 +234,8 @@ def test_batched_step_gives_a_row_used_by_one_line_that_lines_step() -> None:
     weights, targets = training_rows(lines, gold)
     model = random_model(9)
     a0, b0 = model.input.copy(), model.output.copy()
-    _step(model, weights, targets, np.arange(3, dtype=np.intp), loss=loss, lr=0.5)
+    rows = Batcher(weights, NROWS_A, np.float64)
+    _step(model, rows, targets, np.arange(3, dtype=np.intp), loss=loss, lr=0.5)
 
     for ids, labels in zip(lines, gold, strict=True):
         a, b = a0.copy(), b0.copy()
