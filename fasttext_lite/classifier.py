@@ -22,7 +22,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from tqdm import tqdm
 
-from fasttext_lite import serialization
+from fasttext_lite import hogwild, serialization
 from fasttext_lite.data import (
     DEFAULT_LABEL_PREFIX,
     encode_token,
@@ -65,6 +65,7 @@ _INT_RANGES = {
     "min_count": (0, 2**62),
     "min_count_label": (0, 2**62),
     "batch_size": (0, 1_000_000),
+    "thread": (1, 1_024),
     "seed": (0, 2**63 - 1),
 }
 
@@ -91,7 +92,9 @@ class FastTextClassifier:
     Hyper-parameters keep fastText's names and defaults (supervised mode). `batch_size` lines
     share one SGD step: 1 is fastText's per-example SGD; 0 (the default) grows the batch as the
     learning rate decays, up to 256 lines while keeping at least 200 steps per epoch; `train`
-    explains why batches keep the meaning of `lr`. `verbose` shows a progress bar on stderr.
+    explains why batches keep the meaning of `lr`. `thread` worker processes share the model
+    as fastText's threads do; the default, 1, unlike fastText's 12, gives the same model for
+    the same seed every time. `verbose` shows a progress bar on stderr.
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class FastTextClassifier:
         loss: str = "softmax",
         label_prefix: str = DEFAULT_LABEL_PREFIX,
         batch_size: int = 0,
+        thread: int = 1,
         seed: int = 0,
         verbose: bool = False,
     ) -> None:
@@ -124,6 +128,7 @@ class FastTextClassifier:
         self.loss = loss
         self.label_prefix = label_prefix
         self.batch_size = batch_size
+        self.thread = thread
         self.seed = seed
         self.verbose = verbose
 
@@ -131,8 +136,10 @@ class FastTextClassifier:
 
     _PARAMS = (
         "lr", "dim", "epoch", "word_ngrams", "bucket", "minn", "maxn", "min_count",
-        "min_count_label", "loss", "label_prefix", "batch_size", "seed",
+        "min_count_label", "loss", "label_prefix", "batch_size", "thread", "seed",
     )  # fmt: skip
+    # Hyper-parameters that model files written before them lack, with the value they had.
+    _ADDED_PARAMS = {"thread": 1}
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The hyper-parameters, as scikit-learn's estimators give them (`deep` is moot)."""
@@ -156,6 +163,10 @@ class FastTextClassifier:
             raise ParameterError("minn", f"must not exceed maxn ({self.maxn}), got {self.minn}")
         if (self.word_ngrams > 1 or self.maxn > 0) and self.bucket == 0:
             raise ParameterError("bucket", "must be positive when n-grams are on, got 0")
+        if self.thread > 1 and not hogwild.available():
+            raise ParameterError(
+                "thread", f"must be 1 on this platform (no fork), got {self.thread}"
+            )
         if self.loss not in LOSSES:
             raise ParameterError("loss", f"must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if not isinstance(self.label_prefix, str) or not tokenize(self.label_prefix) == [
@@ -238,6 +249,7 @@ class FastTextClassifier:
                 lr=self.lr,
                 epoch=self.epoch,
                 batch_size=self.batch_size,
+                threads=self.thread,
                 rng=rng,
                 progress=report,
             )
@@ -332,7 +344,7 @@ class FastTextClassifier:
         if not self.verbose:
             yield None
             return
-        with tqdm(total=total, unit="word", unit_scale=True, file=sys.stderr, leave=False) as bar:
+        with _Bar(total=total, unit="word", unit_scale=True, file=sys.stderr, leave=False) as bar:
 
             def report(seen: int, loss: float, lr: float) -> None:
                 bar.update(seen - bar.n)
@@ -453,6 +465,8 @@ class FastTextClassifier:
         if set(arrays) != {"input", "output", "feature_ids"}:
             raise ValueError(f"arrays {sorted(arrays)}")
         params = header["params"]
+        if isinstance(params, dict):
+            params = {**cls._ADDED_PARAMS, **params}
         if not isinstance(params, dict) or set(params) != set(cls._PARAMS):
             raise ValueError("hyper-parameters missing or unknown")
         clf = cls(**params)
@@ -487,6 +501,13 @@ class FastTextClassifier:
         clf.classes_ = list(labels)
         clf.summary_ = TrainingSummary(**header["summary"])
         return clf
+
+
+class _Bar(tqdm):  # type: ignore[type-arg]
+    """tqdm without its monitor thread: training may fork workers, and forking a process
+    that has threads is unsafe."""
+
+    monitor_interval = 0
 
 
 # -- evaluation --------------------------------------------------------------------------

@@ -157,6 +157,9 @@ def cli() -> None:
 @_param("--loss", "softmax (one label per line) or ova (one-vs-all, multi-label).", LOSSES)
 @_param("--label-prefix", "Tokens starting with this are labels.")
 @_param("--batch-size", "Lines per SGD step (1 = fastText's per-example SGD, 0 = automatic).")
+@_param(
+    "--thread", "Worker processes sharing the model (fastText's threads; >1 is not reproducible)."
+)
 @_param("--seed", "Random seed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def train(corpus: str, output: str, quiet: bool, **params: Any) -> None:

@@ -26,6 +26,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from fasttext_lite import hogwild
 from fasttext_lite.errors import TrainingError
 from fasttext_lite.losses import Loss
 from fasttext_lite.model import Model
@@ -89,44 +90,107 @@ def train(
     batch_size: int,
     rng: np.random.Generator,
     progress: Progress | None = None,
+    threads: int = 1,
 ) -> None:
-    """Update `model` in place by `epoch` passes of mini-batch SGD over `data`."""
+    """Update `model` in place by `epoch` passes of mini-batch SGD over `data`.
+
+    With `threads` > 1 the lines are split among that many worker processes updating the one
+    model (see `hogwild`); with 1, the result depends only on `rng`.
+    """
+    nlines = data.rows.nlines
+    total = int(data.tokens.sum()) * epoch
+    # Per worker: tokens done, summed loss, lines done. Each worker writes only its own row;
+    # all read the tokens of all for the learning rate, which decays with the work of all.
+    tally = np.zeros((threads, 3))
+    settings = _Settings(loss, lr, epoch, batch_size, total)
     # Small products: see single_blas_thread.
     with single_blas_thread():
-        nlines = data.rows.nlines
-        first, last = batch_sizes(batch_size, nlines)
-        total_tokens = int(data.tokens.sum()) * epoch
-        seen = 0
-        loss_sum, loss_lines, mean_loss = 0.0, 0, 0.0
-        batches = 0
-        batcher = Batcher(data.rows, model.input.shape[0], model.input.dtype.type)
-        labels = data.labels
-        for epoch_index in range(epoch):
-            order = rng.permutation(nlines)
-            targets = labels if loss.multi_label else _draw_one_label(labels, rng)
-            start = 0
-            while start < nlines:
-                done = seen / total_tokens
-                lines = order[start : start + round(first + (last - first) * done)]
-                start += lines.size
-                current_lr = lr * (1.0 - done)
-                value = _step(model, batcher, targets, lines, loss=loss, lr=current_lr)
-                if not np.isfinite(value):
-                    raise TrainingError(
-                        f"training diverged in epoch {epoch_index + 1} (the loss is not finite);"
-                        f" try a smaller learning rate than {lr}"
-                    )
-                seen += int(data.tokens[lines].sum())
-                loss_sum += value
-                loss_lines += lines.size
-                batches += 1
-                if batches % _REPORT_EVERY == 0:
-                    mean_loss = loss_sum / loss_lines
-                    loss_sum, loss_lines = 0.0, 0
-                    if progress is not None:
-                        progress(seen, mean_loss, current_lr)
-        if progress is not None:
-            progress(seen, loss_sum / loss_lines if loss_lines else mean_loss, 0.0)
+        if threads == 1:
+            report = _Reporter(tally, settings, progress)
+            _work(model, data, np.arange(nlines), rng, tally, 0, settings, report)
+        else:
+            tally = hogwild.shared(tally)
+            report = _Reporter(tally, settings, progress)
+            parts = np.array_split(rng.permutation(nlines), threads)
+            streams = rng.spawn(threads)
+            model.input, model.output = hogwild.shared(model.input), hogwild.shared(model.output)
+            try:
+                hogwild.run(
+                    lambda i: _work(model, data, parts[i], streams[i], tally, i, settings, None),
+                    threads,
+                    poll=report,
+                )
+            finally:
+                model.input, model.output = np.array(model.input), np.array(model.output)
+    report(0.0)
+
+
+class _Settings(NamedTuple):
+    loss: Loss
+    lr: float
+    epoch: int
+    batch_size: int
+    total_tokens: int  # over all epochs
+
+
+class _Reporter:
+    """Progress from the workers' tallies: tokens done, mean loss per line since the last
+    report, and the learning rate."""
+
+    def __init__(
+        self, tally: npt.NDArray[np.float64], settings: _Settings, progress: Progress | None
+    ) -> None:
+        self.tally = tally
+        self.settings = settings
+        self.progress = progress
+        self.loss_sum, self.lines, self.mean_loss = 0.0, 0.0, 0.0
+
+    def __call__(self, lr: float | None = None) -> None:
+        if self.progress is None:
+            return
+        seen, loss_sum, lines = self.tally.sum(axis=0)
+        if lines > self.lines:
+            self.mean_loss = (loss_sum - self.loss_sum) / (lines - self.lines)
+            self.loss_sum, self.lines = loss_sum, lines
+        if lr is None:
+            lr = self.settings.lr * max(0.0, 1.0 - seen / self.settings.total_tokens)
+        self.progress(int(seen), float(self.mean_loss), lr)
+
+
+def _work(
+    model: Model,
+    data: TrainingData,
+    mine: npt.NDArray[np.intp],
+    rng: np.random.Generator,
+    tally: npt.NDArray[np.float64],
+    index: int,
+    settings: _Settings,
+    report: _Reporter | None,
+) -> None:
+    """One worker's epochs over its lines `mine`."""
+    loss, lr, total = settings.loss, settings.lr, settings.total_tokens
+    first, last = batch_sizes(settings.batch_size, mine.size)
+    batcher = Batcher(data.rows, model.input.shape[0], model.input.dtype.type)
+    batches = 0
+    for epoch_index in range(settings.epoch):
+        order = mine[rng.permutation(mine.size)]
+        targets = data.labels if loss.multi_label else _draw_one_label(data.labels, rng)
+        start = 0
+        while start < order.size:
+            done = tally[:, 0].sum() / total
+            lines = order[start : start + round(first + (last - first) * done)]
+            start += lines.size
+            current_lr = lr * (1.0 - done)
+            value = _step(model, batcher, targets, lines, loss=loss, lr=current_lr)
+            if not np.isfinite(value):
+                raise TrainingError(
+                    f"training diverged in epoch {epoch_index + 1} (the loss is not finite);"
+                    f" try a smaller learning rate than {lr}"
+                )
+            tally[index] += (data.tokens[lines].sum(), value, lines.size)
+            batches += 1
+            if report is not None and batches % _REPORT_EVERY == 0:
+                report(current_lr)
 
 
 def _draw_one_label(labels: Bags, rng: np.random.Generator) -> Bags:
@@ -201,7 +265,9 @@ def _step(
 
     label_mass = np.abs(d_scores).sum(axis=0)
     step = _row_steps(lr, batch.uses).astype(model.input.dtype)
-    model.input[batch.rows] = used.input - step[:, None] * grads.input_rows
+    # Subtract in place rather than store used.input - step: with workers sharing A, rows
+    # another worker updated since `restricted` keep that update.
+    model.input[batch.rows] -= step[:, None] * grads.input_rows
     model.output -= _row_steps(lr, label_mass).astype(model.output.dtype)[:, None] * grads.output
     return value
 

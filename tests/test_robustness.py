@@ -7,6 +7,7 @@ or file-system faults do.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -207,6 +208,7 @@ def test_pruning_everything_names_the_corpus(option: str, tmp_path: Path) -> Non
         (["--bucket", "-1"], "invalid value for --bucket"),
         (["--min-count", "-1"], "invalid value for --min-count"),
         (["--batch-size", "-1"], "invalid value for --batch-size"),
+        (["--thread", "0"], "invalid value for --thread: must be a positive integer, got 0"),
         (["--label-prefix", ""], "invalid value for --label-prefix"),
     ],
 )
@@ -586,12 +588,19 @@ def _wait_until_reading(process: subprocess.Popen[bytes], corpus: Path) -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("thread", ["1", "2"])
 def test_signal_during_training_keeps_the_earlier_model(
-    sig: signal.Signals, status: int, big_corpus: Path, earlier: Path, tmp_path: Path
+    sig: signal.Signals,
+    status: int,
+    thread: str,
+    big_corpus: Path,
+    earlier: Path,
+    tmp_path: Path,
 ) -> None:
     before = earlier.read_bytes()
+    command = [*FTL, "train", str(big_corpus), "-o", str(earlier), "--epoch", "5000"]
     process = subprocess.Popen(  # minutes of training, unless the signal stops it
-        [*FTL, "train", str(big_corpus), "-o", str(earlier), "--epoch", "5000", "--dim", "10"],
+        [*command, "--dim", "10", "--thread", thread],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -609,6 +618,17 @@ def test_signal_during_training_keeps_the_earlier_model(
         assert stderr == b"Error: interrupted; no model file was written or changed.\n"
     assert earlier.read_bytes() == before
     assert listing(tmp_path) == ["out.ftl"]
+    assert _processes_running(str(big_corpus)) == []  # no worker left behind
+
+
+def _processes_running(argument: str) -> list[int]:
+    """The processes whose command line includes `argument` (forked workers share it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and argument.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+    return found
 
 
 def test_two_concurrent_trainings_leave_one_complete_model(
@@ -630,11 +650,14 @@ def test_two_concurrent_trainings_leave_one_complete_model(
     assert FastTextClassifier.load(output).get_params()["seed"] in (1, 2)
 
 
+@pytest.mark.parametrize("thread", ["1", "2"])
 def test_divergence_is_an_error_and_writes_nothing(
-    support_train: Path, earlier: Path, tmp_path: Path
+    thread: str, support_train: Path, earlier: Path, tmp_path: Path
 ) -> None:
     before = earlier.read_bytes()
-    result = run("train", support_train, "-o", earlier, "--lr", "1e10", "--epoch", "1")
+    result = run(
+        "train", support_train, "-o", earlier, "--lr", "1e10", "--epoch", "1", "--thread", thread
+    )
     assert_fails_cleanly(result, "diverged", "smaller learning rate")
     assert earlier.read_bytes() == before
     assert listing(tmp_path) == ["out.ftl"]

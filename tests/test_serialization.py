@@ -297,6 +297,20 @@ def test_header_contents_that_disagree_with_the_arrays(
         FastTextClassifier.load(path)
 
 
+def test_a_model_from_before_the_thread_option_loads_with_one_thread(
+    tmp_path: Path, model_path: Path, rewrite_header: RewriteHeader
+) -> None:
+    def older(header: dict[str, Any]) -> None:
+        del header["params"]["thread"]
+
+    loaded = FastTextClassifier.load(rewrite_header(model_path, tmp_path / "m", older))
+    assert loaded.thread == 1
+    np.testing.assert_array_equal(
+        loaded.predict_proba(["where is my parcel"]),
+        FastTextClassifier.load(model_path).predict_proba(["where is my parcel"]),
+    )
+
+
 def test_the_header_is_json_with_the_documented_fields(model_path: Path) -> None:
     header = serialization.read_header(model_path)
     assert {"format", "format_version", "ftl_version", "params", "words", "labels"} <= set(header)

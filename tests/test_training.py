@@ -3,6 +3,9 @@ engine against the per-example reference, divergence, persistence, prediction, e
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +18,12 @@ from fasttext_lite import (
     NotFittedError,
     TrainingError,
     evaluate,
+    hogwild,
 )
 from fasttext_lite.losses import LOSSES, Loss, LossGradient
 from fasttext_lite.model import Model
 from fasttext_lite.sparse import Bags
-from fasttext_lite.train import TrainingData, train
+from fasttext_lite.train import Progress, TrainingData, train
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -196,15 +200,69 @@ def test_batched_engine_reaches_reference_accuracy(
     assert scores[batch_size] >= scores[1] - ACCURACY_MARGIN, scores
 
 
+@pytest.mark.parametrize("loss", ["softmax", "ova"])
+def test_worker_processes_reach_single_process_accuracy(
+    support_train: Path, support_valid: Path, loss: str
+) -> None:
+    """Two workers share the model, each training on half the lines (fastText's threads)."""
+    scores = {}
+    for thread in (1, 2):
+        clf = FastTextClassifier(seed=0, thread=thread, lr=0.5, epoch=10, loss=loss)
+        scores[thread] = evaluate(clf.fit_file(support_train), support_valid).precision
+    assert scores[1] >= 0.85
+    assert scores[2] >= scores[1] - ACCURACY_MARGIN, scores
+
+
+def test_worker_processes_report_progress_to_the_end(
+    support_train: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports: list[tuple[int, float, float]] = []
+
+    @contextlib.contextmanager
+    def progress_bar(total: int) -> Iterator[Progress]:
+        yield lambda seen, loss, lr: reports.append((seen, loss, lr))
+
+    clf = FastTextClassifier(thread=2, epoch=40, dim=10)
+    monkeypatch.setattr(clf, "_progress_bar", progress_bar)
+    clf.fit_file(support_train)
+    assert reports[-1][0] == clf.summary_.tokens * 40 and reports[-1][2] == 0.0
+    assert all(np.isfinite(loss) for _, loss, _ in reports)
+
+
+def _fails(index: int) -> None:
+    if index == 1:
+        raise ValueError("worker one broke")
+    time.sleep(60)  # the healthy worker: stopped by the parent, not waited for
+
+
+def test_a_failing_worker_stops_the_others_and_raises_its_message() -> None:
+    started = time.monotonic()
+    with pytest.raises(TrainingError, match=r"ValueError: worker one broke"):
+        hogwild.run(_fails, 2, poll=lambda: None)
+    assert time.monotonic() - started < 10
+
+
+def test_workers_see_and_update_shared_arrays() -> None:
+    counts = hogwild.shared(np.zeros(3))
+
+    def work(index: int) -> None:
+        counts[index] += index + 1
+
+    hogwild.run(work, 3, poll=lambda: None)
+    assert counts.tolist() == [1.0, 2.0, 3.0]
+
+
 # -- divergence ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("loss", ["softmax", "ova"])
-@pytest.mark.parametrize("batch_size", [1, 32])
+@pytest.mark.parametrize(("batch_size", "thread"), [(1, 1), (32, 1), (0, 2)])
 def test_divergence_raises_and_leaves_no_model(
-    support_train: Path, loss: str, batch_size: int
+    support_train: Path, loss: str, batch_size: int, thread: int
 ) -> None:
-    clf = FastTextClassifier(lr=1e6, epoch=1, dim=10, loss=loss, batch_size=batch_size)
+    clf = FastTextClassifier(
+        lr=1e6, epoch=1, dim=10, loss=loss, batch_size=batch_size, thread=thread
+    )
     with pytest.raises(TrainingError, match="smaller learning rate"), np.errstate(all="ignore"):
         clf.fit_file(support_train)
     assert not hasattr(clf, "model_")
