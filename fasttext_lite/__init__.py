@@ -9,7 +9,13 @@
 
 from __future__ import annotations
 
-from fasttext_lite.classifier import FastTextClassifier, Prediction, TrainingSummary, evaluate
+from fasttext_lite.classifier import (
+    FastTextClassifier,
+    Prediction,
+    TopLabels,
+    TrainingSummary,
+    evaluate,
+)
 from fasttext_lite.errors import (
     DataError,
     FtlError,
@@ -31,6 +37,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "Prediction",
+    "TopLabels",
     "TrainingError",
     "TrainingSummary",
     "__version__",

@@ -48,6 +48,9 @@ from fasttext_lite.vocab import Scan, TokenTable, Vocabulary, ids_of
 
 # Score matrices in prediction hold at most this many floats (lines x labels).
 _PREDICT_CELLS = 1 << 21
+# Distinct tokens a prediction stream remembers before it starts afresh: bounds its memory on
+# an endless stream of new words.
+_READER_TOKENS = 1 << 20
 # Lines scanned at once in training: enough to number their tokens in C, few enough that the
 # block's token objects take a few megabytes.
 _SCAN_LINES = 4096
@@ -73,6 +76,15 @@ _INT_RANGES = {
 class Prediction(NamedTuple):
     label: str
     probability: float
+
+
+class TopLabels(NamedTuple):
+    """The top labels of a batch of texts: row i holds text i's label ids (indices into
+    `classes_`), most probable first, and their probabilities. Places past the labels that
+    pass the threshold (all places, for a blank text) hold id -1 and probability 0."""
+
+    ids: npt.NDArray[np.intp]
+    probabilities: npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -358,7 +370,7 @@ class FastTextClassifier:
         """Probabilities per text, columns in `classes_` order (a blank text gets those of
         `</s>` alone, where `predict` gives it no labels)."""
         _check_texts(texts)
-        chunks = [probs for probs, _ in self._probabilities(texts)]
+        chunks = [probs for probs, _ in self._probabilities(self._chunks(texts))]
         if not chunks:
             return np.zeros((0, len(self._fitted().labels)), dtype=np.float32)
         return np.concatenate(chunks)
@@ -383,27 +395,50 @@ class FastTextClassifier:
     def _iter_predict(
         self, texts: Iterable[str | bytes], k: int, threshold: float, classes: Sequence[str]
     ) -> Iterator[list[Prediction]]:
-        for probs, blank in self._probabilities(texts):
-            for row, label_ids in enumerate(_top_k(probs, k, threshold)):
-                if blank[row]:
-                    yield []
-                else:
-                    yield [Prediction(classes[i], float(probs[row, i])) for i in label_ids]
+        for probs, blank in self._probabilities(self._chunks(texts)):
+            top = _top_k(probs, k, threshold, blank)
+            for ids, row in zip(top.ids.tolist(), top.probabilities.tolist(), strict=True):
+                yield [Prediction(classes[i], p) for i, p in zip(ids, row, strict=True) if i >= 0]
+
+    def iter_top_labels(
+        self, batches: Iterable[Sequence[str | bytes]], *, k: int = 1, threshold: float = 0.0
+    ) -> Iterator[TopLabels]:
+        """The top `k` labels of each batch of texts, as arrays: the fast way through large
+        inputs (`ftl predict` uses it). Reads `batches` lazily and yields one `TopLabels` per
+        batch, in order; the distinct tokens of all batches are featurized once."""
+        _check_top_k(k, threshold)
+        width = min(k, len(self._fitted().labels))
+        reader = _Reader(self)
+        for batch in batches:
+            _check_texts(batch)
+            tops = [
+                _top_k(probs, k, threshold, blank)
+                for probs, blank in self._probabilities(self._chunks(batch), reader)
+            ]
+            if len(tops) == 1:
+                yield tops[0]
+            else:
+                yield TopLabels(
+                    np.concatenate([np.empty((0, width), np.intp), *(top.ids for top in tops)]),
+                    np.concatenate(
+                        [np.empty((0, width), np.float32), *(top.probabilities for top in tops)]
+                    ),
+                )
 
     def _probabilities(
-        self, texts: Iterable[str | bytes]
+        self, chunks: Iterable[Sequence[str | bytes]], reader: _Reader | None = None
     ) -> Iterator[tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]]:
-        """(probabilities, blank-line mask) for successive chunks of `texts`."""
-        for chunk in self._chunks(texts):
-            lines = _Lines.read(chunk, self.label_prefix)
-            yield self._probabilities_of(lines.words), lines.blank
+        """(probabilities, blank-line mask) for each chunk of texts."""
+        reader = reader or _Reader(self)
+        for chunk in chunks:
+            features, _, blank = reader.read(chunk)
+            yield self._probabilities_of(features), blank
 
-    def _probabilities_of(self, words: TokenTable) -> npt.NDArray[np.float32]:
-        features = self.featurizer_.transform_table(words.keys, words.occurrences, words.lengths)
+    def _probabilities_of(self, features: Bags) -> npt.NDArray[np.float32]:
         model = self.model_
         weights = model.rows_of(features).weights(model.input.shape[0], model.input.dtype.type)
         with single_blas_thread():
-            scores = self.model_.scores(self.model_.hidden(weights))
+            scores = model.scores(model.hidden(weights))
         return LOSSES[self.loss].probabilities(scores).astype(np.float32, copy=False)
 
     def _chunks(self, lines: Iterable[str | bytes]) -> Iterator[list[str | bytes]]:
@@ -529,13 +564,14 @@ def evaluate(
     vocab = classifier._fitted()
     source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
     meter = Meter(len(vocab.labels))
+    reader = _Reader(classifier)
     for chunk in classifier._chunks(source):
-        read = _Lines.read(chunk, classifier.label_prefix)
-        gold = _gold_labels(read.labels, vocab).weights(len(vocab.labels)).toarray() > 0
-        probs = classifier._probabilities_of(read.words)
+        features, labels, blank = reader.read(chunk)
+        gold = _gold_labels(labels, vocab).weights(len(vocab.labels)).toarray() > 0
+        top = _top_k(classifier._probabilities_of(features), k, threshold, blank)
         predicted = np.zeros_like(gold)
-        for row, label_ids in enumerate(_top_k(probs, k, threshold)):
-            predicted[row, label_ids] = True
+        rows, columns = np.nonzero(top.ids >= 0)
+        predicted[rows, top.ids[rows, columns]] = True
         # As fastText's test: a line with no label the model knows is not counted.
         keep = gold.any(axis=1)
         meter.add(gold[keep], predicted[keep])
@@ -551,19 +587,35 @@ def evaluate(
 # -- helpers -----------------------------------------------------------------------------
 
 
-class _Lines(NamedTuple):
-    """A chunk of lines read for prediction or evaluation."""
+class _Reader:
+    """Chunks of lines -> their feature bags, labels and blank-line mask, for prediction and
+    evaluation. Remembers the distinct tokens it has read (up to _READER_TOKENS), so that a
+    stream classifies and featurizes each distinct token once, not once per chunk."""
 
-    words: TokenTable
-    labels: TokenTable
-    blank: npt.NDArray[np.bool_]  # nothing but separators: no prediction
+    def __init__(self, classifier: FastTextClassifier) -> None:
+        self.featurizer = classifier.featurizer_
+        self.label_prefix = encode_token(classifier.label_prefix)
+        self._forget()
 
-    @classmethod
-    def read(cls, chunk: Sequence[str | bytes], label_prefix: str) -> _Lines:
-        scan = Scan(encode_token(label_prefix))
+    def _forget(self) -> None:
+        self.scan = Scan(self.label_prefix)
+        self.tokens = self.featurizer.token_features([])
+
+    def read(self, chunk: Sequence[str | bytes]) -> tuple[Bags, TokenTable, npt.NDArray[np.bool_]]:
+        """The chunk's feature bags, its labels (valid until the next read) and which of its
+        lines are blank (nothing but separators)."""
+        if len(self.scan.words.keys) > _READER_TOKENS:
+            self._forget()
+        scan = self.scan
+        scan.clear()
         scan.add_lines([_as_bytes(text) for text in chunk])
-        blank = (scan.words.lengths == 1) & (scan.labels.lengths == 0)
-        return cls(scan.words, scan.labels, blank)
+        words, known = scan.words, self.tokens.word_ids.size
+        if len(words.keys) > known:
+            more = self.featurizer.token_features(words.keys[known:])
+            self.tokens = self.tokens.extend(more)
+        features = self.featurizer.transform_lines(self.tokens, words.occurrences, words.lengths)
+        blank = (words.lengths == 1) & (scan.labels.lengths == 0)
+        return features, scan.labels, blank
 
 
 def _as_bytes(text: str | bytes) -> bytes:
@@ -595,8 +647,11 @@ def _gold_labels(table: TokenTable, vocab: Vocabulary) -> Bags:
     return Bags(gold.indptr.astype(np.int64), gold.indices)
 
 
-def _top_k(probs: npt.NDArray[np.float32], k: int, threshold: float) -> list[npt.NDArray[np.intp]]:
-    """Per row, the ids of the k most probable labels at or above `threshold`, best first."""
+def _top_k(
+    probs: npt.NDArray[np.float32], k: int, threshold: float, blank: npt.NDArray[np.bool_]
+) -> TopLabels:
+    """Per row, the k most probable labels at or above `threshold`, best first; none for a
+    blank line."""
     k = min(k, probs.shape[1])
     # k = 1 is the common case, and argmax is several times cheaper than a partition.
     top = probs.argmax(axis=1)[:, None] if k == 1 else np.argpartition(-probs, k - 1, axis=1)[:, :k]
@@ -604,7 +659,10 @@ def _top_k(probs: npt.NDArray[np.float32], k: int, threshold: float) -> list[npt
     order = np.argsort(-top_p, axis=1, kind="stable")
     top = np.take_along_axis(top, order, axis=1)
     top_p = np.take_along_axis(top_p, order, axis=1)
-    return [row[p >= threshold] for row, p in zip(top, top_p, strict=True)]
+    dropped = (top_p < threshold) | blank[:, None]
+    top[dropped] = -1
+    top_p[dropped] = 0.0
+    return TopLabels(top, top_p)
 
 
 def _check_top_k(k: int, threshold: float) -> None:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from fasttext_lite import __version__, serialization
-from fasttext_lite.classifier import FastTextClassifier, Prediction, evaluate
+from fasttext_lite.classifier import FastTextClassifier, Prediction, TopLabels, evaluate
 from fasttext_lite.data import STDIN, display, encode_token, read_batches
 from fasttext_lite.errors import FtlError, ParameterError
 from fasttext_lite.losses import LOSSES
@@ -218,10 +218,34 @@ def predict(
     """
     clf = FastTextClassifier.load(model_path)
     clf.predict([], k=k, threshold=threshold)  # checks -k and --threshold before any input
-    for lines in read_batches(input_path):
-        for predictions in clf.predict(lines, k=k, threshold=threshold):
-            _echo(_format(predictions, clf.label_prefix, probs, as_json))
+    for top in clf.iter_top_labels(read_batches(input_path), k=k, threshold=threshold):
+        sys.stdout.buffer.write(_format_block(top, clf, probs, as_json))
         sys.stdout.flush()
+
+
+def _format_block(top: TopLabels, clf: FastTextClassifier, probs: bool, as_json: bool) -> bytes:
+    """The output lines for a batch of predictions, as the bytes the labels came from."""
+    if probs or as_json:
+        classes, prefix = clf.classes_, clf.label_prefix
+        lines = [
+            _format(
+                [Prediction(classes[i], p) for i, p in zip(ids, row, strict=True) if i >= 0],
+                prefix,
+                probs,
+                as_json,
+            )
+            + "\n"
+            for ids, row in zip(top.ids.tolist(), top.probabilities.tolist(), strict=True)
+        ]
+        return encode_token("".join(lines))
+    # Labels only, the common case: no Python step per label, only per line.
+    names = [*(encode_token(clf.label_prefix + label) for label in clf.classes_), b""]
+    if top.ids.shape[1] == 1:
+        picked = list(map(names.__getitem__, top.ids[:, 0].tolist()))
+        return b"\n".join(picked) + b"\n" if picked else b""
+    return b"".join(
+        b" ".join([names[i] for i in ids if i >= 0]) + b"\n" for ids in top.ids.tolist()
+    )
 
 
 def _metrics_lines(result: Evaluation, per_label: bool, prefix: str) -> Iterator[str]:

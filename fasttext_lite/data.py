@@ -25,8 +25,9 @@ EOS_BYTES = EOS.encode()
 DEFAULT_LABEL_PREFIX = "__label__"
 STDIN = "-"
 ENCODING_ERRORS = "surrogateescape"
-# Bytes per read when streaming: what a pipe holds at most, and a few thousand lines of a file.
-_READ_BYTES = 1 << 16
+# Bytes per read when streaming: a pipe gives what it holds (64 KiB at most on Linux), a file
+# this much: several thousand lines, enough to make the work per read large.
+_READ_BYTES = 1 << 20
 
 
 def _escape_or_replace(error: UnicodeError) -> tuple[bytes, int]:

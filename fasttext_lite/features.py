@@ -9,6 +9,7 @@ because only the model knows which features have rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +60,26 @@ def char_ngrams(word: bytes, minn: int, maxn: int) -> list[bytes]:
     return grams
 
 
+class TokenFeatures(NamedTuple):
+    """Per distinct token: its word id (or -1), its features (as CSR) and its hash."""
+
+    word_ids: npt.NDArray[np.int64]
+    indptr: npt.NDArray[np.int64]
+    features: npt.NDArray[np.int64]
+    hashes: npt.NDArray[np.int32] | None  # only with word n-grams
+
+    def extend(self, more: TokenFeatures) -> TokenFeatures:
+        """These tokens followed by `more`."""
+        return TokenFeatures(
+            np.concatenate([self.word_ids, more.word_ids]),
+            np.concatenate([self.indptr, self.indptr[-1] + more.indptr[1:]]),
+            np.concatenate([self.features, more.features]),
+            None
+            if self.hashes is None or more.hashes is None
+            else np.concatenate([self.hashes, more.hashes]),
+        )
+
+
 class Featurizer:
     """Maps lines to feature-count rows over `nwords + bucket` features."""
 
@@ -98,14 +119,32 @@ class Featurizer:
         feature (its word id; no n-grams), the ids are written over it instead of into a
         second array as large as the corpus.
         """
+        return self.transform_lines(
+            self.token_features(tokens), occurrences, lengths, consume=consume
+        )
+
+    def token_features(self, tokens: Sequence[str | bytes]) -> TokenFeatures:
+        """What lines need of each distinct token: its word id, features and hash."""
         raw = [t if isinstance(t, bytes) else encode_token(t) for t in tokens]
         word_ids = ids_of(raw, self._word_ids)
+        indptr, features = self._token_features(raw, word_ids)
+        hashes = self._token_hashes(raw, word_ids) if self.word_ngrams > 1 else None
+        return TokenFeatures(word_ids, indptr, features, hashes)
+
+    def transform_lines(
+        self,
+        tokens: TokenFeatures,
+        occurrences: npt.NDArray[np.int32],
+        lengths: npt.NDArray[np.integer],
+        *,
+        consume: bool = False,
+    ) -> Bags:
+        """`transform_table`, with the tokens' features computed already."""
+        word_ids, indptr, features, hashes = tokens
         line_ends = np.zeros(lengths.size + 1, dtype=np.int64)
         np.cumsum(lengths, out=line_ends[1:])
         if consume and self.word_ngrams == 1 and self.maxn == 0:
             return Bags(line_ends, occurrences).map(lambda occ: word_ids[occ])
-        indptr, features = self._token_features(raw, word_ids)
-        hashes = self._token_hashes(raw, word_ids) if self.word_ngrams > 1 else None
         # Every entry's size is known before: fill one array block by block, never holding
         # the blocks and their concatenation at once.
         sizes = np.diff(indptr)

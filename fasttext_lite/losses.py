@@ -11,7 +11,6 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import expit
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -72,12 +71,17 @@ class OneVsAll:
     multi_label = True
 
     def probabilities(self, scores: FloatArray) -> FloatArray:
-        return np.asarray(expit(scores))
+        return _sigmoid(scores)
 
     def gradient(self, scores: FloatArray, targets: FloatArray) -> LossGradient:
         # log(1 + e^s) - y s is the binary cross-entropy of sigmoid(s), without overflow.
         loss = float(np.sum(np.logaddexp(0.0, scores) - targets * scores))
-        return LossGradient(loss, expit(scores) - targets)
+        return LossGradient(loss, _sigmoid(scores) - targets)
+
+
+def _sigmoid(x: FloatArray) -> FloatArray:
+    # The tanh form never overflows, and saves importing scipy.special (30 ms of every start).
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
 LOSSES: dict[str, Loss] = {"softmax": Softmax(), "ova": OneVsAll()}

@@ -18,13 +18,14 @@ and the update is fastText's.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from fasttext_lite import hogwild
 from fasttext_lite.errors import TrainingError
@@ -52,11 +53,17 @@ AUTO_GROWTH = 8
 _REPORT_EVERY = 20
 
 
+@functools.cache
+def _blas() -> ThreadpoolController:
+    # Finding the loaded BLAS libraries takes a millisecond: once per process is enough.
+    return ThreadpoolController()
+
+
 def single_blas_thread() -> threadpool_limits:
     """Run numpy's BLAS on one thread: the products here are small, a second thread gains
     little on them, and when another process competes for the cores, waiting BLAS threads
     made training 8x slower."""
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def batch_sizes(batch_size: int, nlines: int) -> tuple[int, int]:

@@ -153,6 +153,11 @@ class Scan:
         words[eos] = self.words.index[EOS_BYTES]
         self.words.extend(words, word_lengths)
 
+    def clear(self) -> None:
+        """Forget the lines read, keeping the tokens seen."""
+        self.words.clear()
+        self.labels.clear()
+
     def _number(self, tokens: Sequence[bytes]) -> npt.NDArray[np.int32]:
         """Each token's first-seen position, classifying the tokens new to the scan."""
         seen = self._seen
