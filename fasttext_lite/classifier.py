@@ -11,6 +11,7 @@ import contextlib
 import math
 import numbers
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -22,10 +23,11 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from tqdm import tqdm
 
-from fasttext_lite import hogwild, serialization
+from fasttext_lite import processes, serialization
 from fasttext_lite.data import (
     DEFAULT_LABEL_PREFIX,
     encode_token,
+    line_spans,
     read_batches,
     read_lines,
     tokenize,
@@ -175,7 +177,7 @@ class FastTextClassifier:
             raise ParameterError("minn", f"must not exceed maxn ({self.maxn}), got {self.minn}")
         if (self.word_ngrams > 1 or self.maxn > 0) and self.bucket == 0:
             raise ParameterError("bucket", "must be positive when n-grams are on, got 0")
-        if self.thread > 1 and not hogwild.available():
+        if self.thread > 1 and not processes.available():
             raise ParameterError(
                 "thread", f"must be 1 on this platform (no fork), got {self.thread}"
             )
@@ -235,6 +237,9 @@ class FastTextClassifier:
         prefix = encode_token(self.label_prefix)
 
         def scan() -> Scan:
+            spans = line_spans(path, self.thread) if self.thread > 1 else None
+            if spans is not None:
+                return _scan_in_parts(path, spans, prefix)
             result = Scan(prefix)
             for lines in read_batches(path, max_lines=_SCAN_LINES):
                 result.add_lines(lines)
@@ -616,6 +621,27 @@ class _Reader:
         features = self.featurizer.transform_lines(self.tokens, words.occurrences, words.lengths)
         blank = (words.lengths == 1) & (scan.labels.lengths == 0)
         return features, scan.labels, blank
+
+
+def _scan_in_parts(path: str | Path, spans: list[tuple[int, int]], prefix: bytes) -> Scan:
+    """Scan each part of a file in its own process (fastText reads with all its threads too).
+    Appended in file order, the parts number their tokens exactly as one pass would."""
+    with contextlib.ExitStack() as stack:
+        parts = [stack.enter_context(tempfile.TemporaryFile()) for _ in spans]
+
+        def scan_part(index: int) -> None:
+            part = Scan(prefix)
+            for lines in read_batches(path, _SCAN_LINES, span=spans[index]):
+                part.add_lines(lines)
+            part.write(parts[index])
+            parts[index].flush()
+
+        processes.run(scan_part, len(spans))
+        scan = Scan(prefix)
+        for part in parts:
+            part.seek(0)
+            scan.append(part)
+        return scan
 
 
 def _as_bytes(text: str | bytes) -> bytes:

@@ -27,7 +27,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
-from fasttext_lite import hogwild
+from fasttext_lite import processes
 from fasttext_lite.errors import TrainingError
 from fasttext_lite.losses import Loss
 from fasttext_lite.model import Model
@@ -116,13 +116,16 @@ def train(
             report = _Reporter(tally, settings, progress)
             _work(model, data, np.arange(nlines), rng, tally, 0, settings, report)
         else:
-            tally = hogwild.shared(tally)
+            tally = processes.shared(tally)
             report = _Reporter(tally, settings, progress)
             parts = np.array_split(rng.permutation(nlines), threads)
             streams = rng.spawn(threads)
-            model.input, model.output = hogwild.shared(model.input), hogwild.shared(model.output)
+            model.input, model.output = (
+                processes.shared(model.input),
+                processes.shared(model.output),
+            )
             try:
-                hogwild.run(
+                processes.run(
                     lambda i: _work(model, data, parts[i], streams[i], tally, i, settings, None),
                     threads,
                     poll=report,

@@ -9,10 +9,11 @@ up, hashed and split into n-grams once, however often it occurs.
 
 from __future__ import annotations
 
+import struct
 from array import array
 from collections.abc import Hashable, Iterable, Sequence
 from itertools import chain
-from typing import TypeVar
+from typing import BinaryIO, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -95,6 +96,27 @@ class TokenTable:
             counts += np.bincount(occurrences[start : start + _BLOCK], minlength=counts.size)
         return counts
 
+    def write(self, handle: BinaryIO) -> None:
+        """Write the table (bytes keys) for `read`, in another process of the same machine."""
+        keys = cast(list[bytes], self.keys)
+        blob = b"\n".join(keys)  # a token never holds a newline
+        sizes = (len(keys), len(blob), len(self._occurrences), len(self._lengths))
+        handle.write(struct.pack("<4Q", *sizes))
+        handle.write(blob)
+        handle.write(self._occurrences.tobytes())
+        handle.write(self._lengths.tobytes())
+
+    @classmethod
+    def read(cls, handle: BinaryIO) -> tuple[list[bytes], array[int], array[int]]:
+        """(keys, occurrences, lengths) as `write` wrote them."""
+        nkeys, nblob, noccurrences, nlengths = struct.unpack("<4Q", handle.read(32))
+        blob = handle.read(nblob)
+        keys = blob.split(b"\n") if nkeys else []
+        occurrences, lengths = array("i"), array("i")
+        occurrences.fromfile(handle, noccurrences)
+        lengths.fromfile(handle, nlengths)
+        return keys, occurrences, lengths
+
     @classmethod
     def of(cls, lines: Iterable[Sequence[str | bytes]]) -> TokenTable:
         table = cls()
@@ -152,6 +174,23 @@ class Scan:
         words[is_word] = ids[~is_label]
         words[eos] = self.words.index[EOS_BYTES]
         self.words.extend(words, word_lengths)
+
+    def append(self, handle: BinaryIO) -> None:
+        """Append the lines of another scan, written by `write` (after this scan's lines,
+        its tokens numbered after this scan's in their first-seen order)."""
+        none = np.zeros(0, dtype=np.int32)
+        for table in (self.words, self.labels):
+            keys, occurrences, lengths = TokenTable.read(handle)
+            ids = np.fromiter(map(table.index.__getitem__, keys), np.int32, count=len(keys))
+            theirs = np.frombuffer(occurrences, dtype=np.int32)
+            for start in range(0, theirs.size, _BLOCK):
+                table.extend(ids[theirs[start : start + _BLOCK]], none)
+            table.extend(none, np.frombuffer(lengths, dtype=np.int32))
+
+    def write(self, handle: BinaryIO) -> None:
+        """Write the lines and tokens read for `append` (words, then labels)."""
+        self.words.write(handle)
+        self.labels.write(handle)
 
     def clear(self) -> None:
         """Forget the lines read, keeping the tokens seen."""

@@ -4,7 +4,6 @@ engine against the per-example reference, divergence, persistence, prediction, e
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from fasttext_lite import (
     NotFittedError,
     TrainingError,
     evaluate,
-    hogwild,
 )
 from fasttext_lite.losses import LOSSES, Loss, LossGradient
 from fasttext_lite.model import Model
@@ -227,29 +225,6 @@ def test_worker_processes_report_progress_to_the_end(
     clf.fit_file(support_train)
     assert reports[-1][0] == clf.summary_.tokens * 40 and reports[-1][2] == 0.0
     assert all(np.isfinite(loss) for _, loss, _ in reports)
-
-
-def _fails(index: int) -> None:
-    if index == 1:
-        raise ValueError("worker one broke")
-    time.sleep(60)  # the healthy worker: stopped by the parent, not waited for
-
-
-def test_a_failing_worker_stops_the_others_and_raises_its_message() -> None:
-    started = time.monotonic()
-    with pytest.raises(TrainingError, match=r"ValueError: worker one broke"):
-        hogwild.run(_fails, 2, poll=lambda: None)
-    assert time.monotonic() - started < 10
-
-
-def test_workers_see_and_update_shared_arrays() -> None:
-    counts = hogwild.shared(np.zeros(3))
-
-    def work(index: int) -> None:
-        counts[index] += index + 1
-
-    hogwild.run(work, 3, poll=lambda: None)
-    assert counts.tolist() == [1.0, 2.0, 3.0]
 
 
 # -- divergence ------------------------------------------------------------------------------

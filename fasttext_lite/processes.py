@@ -1,14 +1,12 @@
-"""Running training in forked processes that share the model, as fastText's threads do.
+"""Work split among forked processes: fastText's threads, for Python.
 
-fastText trains with several threads updating A and B without locks (Hogwild: updates of
-sparse models rarely collide, and a collision costs a little accuracy, not correctness). In
-Python, threads would serialize on the interpreter lock, so the workers here are processes:
-forked, they see the training data without copying it, and A and B live in a shared mapping.
-Workers report through a shared array of counters; the parent waits, polls them for the
-progress bar, and turns a worker's failure into one `TrainingError`.
+fastText reads and trains with several threads; in Python, threads would serialize on the
+interpreter lock, so the workers here are processes. Forked, they see the parent's data
+without copying it; what they update together (the model, their counters) lives in shared
+mappings (`shared`). The parent waits for them, polling for the progress bar, and re-raises a
+worker's `FtlError` (or reports any other failure) as its own, after stopping the others.
 
-Needs `os.fork` (Linux, macOS). With more than one worker, runs are not reproducible: which
-update lands first depends on timing, as in fastText.
+Needs `os.fork` (Linux, macOS).
 """
 
 from __future__ import annotations
@@ -25,10 +23,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fasttext_lite.errors import TrainingError
+from fasttext_lite import errors
 
-# How often the parent looks at its workers and updates the progress bar.
-POLL_SECONDS = 0.1
+# How often the parent looks at its workers (and updates the progress bar).
+POLL_SECONDS = 0.05
 _OK, _FAILED = 0, 1
 _MESSAGE_BYTES = 4096
 _PR_SET_PDEATHSIG = 1  # Linux's prctl option
@@ -47,6 +45,37 @@ def shared(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return copy
 
 
+def run(work: Callable[[int], None], workers: int, poll: Callable[[], None] = lambda: None) -> None:
+    """Run `work(0)` ... `work(workers - 1)` each in its own forked process and wait for all,
+    calling `poll()` every POLL_SECONDS meanwhile. A worker's `FtlError` is raised here (any
+    other exception as a `TrainingError` naming it), after the other workers are stopped."""
+    parent = os.getpid()
+    pids: list[int] = []
+    reports: dict[int, int] = {}
+    with _reaped(pids):
+        for index in range(workers):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns into the caller's code
+                os.close(read_end)
+                _work_and_exit(work, index, write_end, parent)
+            os.close(write_end)
+            pids.append(pid)
+            reports[pid] = read_end
+        while pids:
+            time.sleep(POLL_SECONDS)
+            poll()
+            for pid in list(pids):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    continue
+                pids.remove(pid)
+                report = os.read(reports[pid], _MESSAGE_BYTES).decode("utf-8", "replace")
+                os.close(reports.pop(pid))
+                if os.waitstatus_to_exitcode(status) != _OK:
+                    raise _error(report)
+
+
 @contextmanager
 def _reaped(pids: list[int]) -> Iterator[None]:
     """On any way out (an error, Ctrl-C), stop and reap the workers still running."""
@@ -59,36 +88,16 @@ def _reaped(pids: list[int]) -> Iterator[None]:
                 os.waitpid(pid, 0)
 
 
-def run(work: Callable[[int], None], workers: int, poll: Callable[[], None]) -> None:
-    """Run `work(0)` ... `work(workers - 1)` each in its own forked process and wait for all;
-    call `poll()` every POLL_SECONDS meanwhile. A worker's exception is raised here as a
-    `TrainingError` with its message, after the other workers are stopped."""
-    parent = os.getpid()
-    pids: list[int] = []
-    pipes: dict[int, int] = {}
-    with _reaped(pids):
-        for index in range(workers):
-            read_end, write_end = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the worker: never returns into the caller's code
-                os.close(read_end)
-                _work_and_exit(work, index, write_end, parent)
-            os.close(write_end)
-            pids.append(pid)
-            pipes[pid] = read_end
-        while pids:
-            time.sleep(POLL_SECONDS)
-            poll()
-            for pid in list(pids):
-                done, status = os.waitpid(pid, os.WNOHANG)
-                if not done:
-                    continue
-                pids.remove(pid)
-                message = os.read(pipes[pid], _MESSAGE_BYTES).decode("utf-8", "replace")
-                os.close(pipes.pop(pid))
-                if os.waitstatus_to_exitcode(status) != _OK:
-                    raise TrainingError(message or "a training process was killed")
-        poll()
+def _error(report: str) -> errors.FtlError:
+    """The exception a worker reported as `ClassName: message`."""
+    name, _, message = report.partition(": ")
+    kind = getattr(errors, name, None)
+    if isinstance(kind, type) and issubclass(kind, errors.FtlError) and message:
+        try:
+            return kind(message)
+        except TypeError:  # an error class with other arguments (ParameterError)
+            pass
+    return errors.TrainingError(f"a worker process failed ({report or 'killed'})")
 
 
 def _work_and_exit(work: Callable[[int], None], index: int, report: int, parent: int) -> None:
@@ -97,13 +106,10 @@ def _work_and_exit(work: Callable[[int], None], index: int, report: int, parent:
         _die_with_parent(parent)
         work(index)
         code = _OK
-    except TrainingError as error:
-        os.write(report, str(error).encode()[:_MESSAGE_BYTES])
     except KeyboardInterrupt:
         pass  # the parent got the same Ctrl-C and reports it
     except BaseException as error:  # noqa: BLE001 - reported to the parent, then exit
-        text = f"a training process failed ({type(error).__name__}: {error})"
-        os.write(report, text.encode()[:_MESSAGE_BYTES])
+        os.write(report, f"{type(error).__name__}: {error}".encode()[:_MESSAGE_BYTES])
     finally:
         # Skip the parent's cleanup (atexit, buffered output): it is the parent's to do.
         os._exit(code)
@@ -111,7 +117,7 @@ def _work_and_exit(work: Callable[[int], None], index: int, report: int, parent:
 
 def _die_with_parent(parent: int) -> None:
     """Have Linux kill this worker when its parent dies, however it dies (elsewhere a worker
-    killed parent's orphan finishes its share and exits)."""
+    of a killed parent finishes its share and exits)."""
     with suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before prctl took effect
