@@ -569,16 +569,18 @@ def test_a_failed_or_interrupted_save_keeps_the_earlier_model(
 
 
 def _wait_until_reading(process: subprocess.Popen[bytes], corpus: Path) -> None:
-    """Block until the process has the corpus open: imports are done, `train` has begun."""
+    """Block until the process (or a worker it forked) has the corpus open: imports are done,
+    `train` has begun."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        fds = Path(f"/proc/{process.pid}/fd")
         with_corpus = False
-        for fd in fds.iterdir() if fds.exists() else []:
-            try:
-                with_corpus = with_corpus or os.readlink(fd) == str(corpus)
-            except OSError:
-                continue
+        for pid in {process.pid, *_processes_running(str(corpus))}:
+            fds = Path(f"/proc/{pid}/fd")
+            for fd in fds.iterdir() if fds.exists() else []:
+                try:
+                    with_corpus = with_corpus or os.readlink(fd) == str(corpus)
+                except OSError:
+                    continue
         if with_corpus:
             return
         assert process.poll() is None, process.communicate()
