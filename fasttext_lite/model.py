@@ -84,7 +84,7 @@ class Model:
 
     def restricted(self, rows: npt.NDArray[np.integer]) -> Model:
         """A model over a copy of the given rows of A, sharing B: a batch's working set."""
-        return Model(self.input[rows], self.output, self.feature_ids[rows])
+        return Model(np.take(self.input, rows, axis=0), self.output, self.feature_ids[rows])
 
     def hidden(self, weights: sp.csr_array) -> FloatArray:
         """Each line's weighted mean of the rows of A."""

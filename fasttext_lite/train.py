@@ -203,11 +203,11 @@ def _work(
                 report(current_lr)
 
 
-def _draw_one_label(labels: Bags, rng: np.random.Generator) -> Bags:
+def _draw_one_label(labels: Bags, rng: np.random.Generator) -> npt.NDArray[np.integer]:
     """One gold label per line, uniformly among the line's labels (fastText's softmax target)."""
     counts = labels.sizes
     pick = labels.indptr[:-1] + (rng.random(counts.size) * counts).astype(np.int64)
-    return Bags(np.arange(counts.size + 1), labels.indices[pick])
+    return labels.indices[pick]
 
 
 class Batch(NamedTuple):
@@ -243,20 +243,22 @@ class Batcher:
         self._slot[columns] = positions
         first = self._slot[columns]
         is_first = first == positions
-        local = (np.cumsum(is_first) - 1)[first]
+        local = (np.cumsum(is_first, dtype=np.int32) - 1)[first]
         share: npt.NDArray[np.floating] = (1.0 / np.diff(got.indptr)).astype(self.dtype)
         rows = columns[is_first]
         # Occurrences, not lines: a row repeated within a line counts twice, except that a
         # row never counts more than the batch has lines (so one line is never capped).
         uses = np.minimum(np.bincount(local, minlength=rows.size), lines.size)
-        weights = sp.csr_array((share[got.owner], local, got.indptr), shape=(lines.size, rows.size))
+        # Index arrays of one type, int32, spare scipy a scan and a copy of each.
+        indptr = got.indptr.astype(np.int32)
+        weights = sp.csr_array((share[got.owner], local, indptr), shape=(lines.size, rows.size))
         return Batch(weights, rows, uses)
 
 
 def _step(
     model: Model,
     batcher: Batcher,
-    targets: Bags,
+    targets: Bags | npt.NDArray[np.integer],
     lines: npt.NDArray[np.intp],
     *,
     loss: Loss,
@@ -264,9 +266,12 @@ def _step(
 ) -> float:
     """One SGD step on the given lines; returns the summed loss before the step."""
     batch = batcher(lines)
-    gold = take_rows(targets.indptr, lines)
     y = np.zeros((lines.size, model.output.shape[0]), dtype=model.output.dtype)
-    y[gold.owner, targets.indices[gold.positions]] = 1.0
+    if isinstance(targets, Bags):
+        gold = take_rows(targets.indptr, lines)
+        y[gold.owner, targets.indices[gold.positions]] = 1.0
+    else:
+        y[np.arange(lines.size), targets[lines]] = 1.0
 
     used = model.restricted(batch.rows)
     hidden = used.hidden(batch.weights)
@@ -275,9 +280,11 @@ def _step(
 
     label_mass = np.abs(d_scores).sum(axis=0)
     step = _row_steps(lr, batch.uses).astype(model.input.dtype)
-    # Subtract in place rather than store used.input - step: with workers sharing A, rows
-    # another worker updated since `restricted` keep that update.
-    model.input[batch.rows] -= step[:, None] * grads.input_rows
+    # Subtract from A as it is now rather than store used.input - step: with workers sharing
+    # A, rows another worker updated since `restricted` keep that update.
+    model.input[batch.rows] = np.take(model.input, batch.rows, axis=0) - (
+        step[:, None] * grads.input_rows
+    )
     model.output -= _row_steps(lr, label_mass).astype(model.output.dtype)[:, None] * grads.output
     return value
 
@@ -288,6 +295,9 @@ def _row_steps(lr: float, lines: npt.NDArray[np.number]) -> npt.NDArray[np.float
     >>> _row_steps(0.1, np.array([1.0, 5.0, 20.0])).round(3).tolist()
     [0.1, 0.1, 0.05]
     """
-    with np.errstate(divide="ignore"):
-        steps: npt.NDArray[np.float64] = np.minimum(lr, np.maximum(MAX_ROW_STEP, lr) / lines)
+    most = np.maximum(MAX_ROW_STEP, lr)
+    # A row no line uses (0 lines) takes no step, but keep lr there rather than divide by 0.
+    steps: npt.NDArray[np.float64] = np.divide(
+        most, lines, out=np.full(lines.shape, lr), where=lines * lr > most
+    )
     return steps
