@@ -41,6 +41,7 @@ LABEL_PREFIX = "__label__"
 # Set on some machines for old OpenBLAS builds; they slow a current numpy (bench/README.md).
 UNSET_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 EVAL_KS = (1, 5)
+PSS_INTERVAL = 0.05  # seconds between samples of a process tree's memory
 
 Flags = tuple[tuple[str, str], ...]  # ftl-style (option, value) pairs
 
@@ -119,12 +120,16 @@ def cooking_dataset(directory: Path) -> Dataset | None:
     return make_dataset("cooking", "cooking", train, valid, COOKING_SETTINGS)
 
 
-def scale_datasets(work: Path, quick: bool, seed: int, multi_fraction: float) -> list[Dataset]:
+def scale_datasets(
+    work: Path, quick: bool, seed: int, multi_fraction: float, only: str | None = None
+) -> list[Dataset]:
+    """The generated corpora (`only`: a comma-separated subset of names like syn-1e6-10lab)."""
     out = []
+    wanted = None if only is None else {name.strip() for name in only.split(",")}
     for lines, labels, in_quick in SCALE_CORPORA:
-        if quick and not in_quick:
-            continue
         name = f"syn-{lines:.0e}-{labels}lab".replace("+0", "").replace("+", "")
+        if (quick and not in_quick) or (wanted is not None and name not in wanted):
+            continue
         prefix = work / "data" / f"{name}-seed{seed}-multi{multi_fraction:g}"
         train = prefix.with_name(prefix.name + ".train")
         valid = prefix.with_name(prefix.name + ".valid")
@@ -174,6 +179,7 @@ class Proc:
     other_cores: float | None
     stdout: str
     stderr: str
+    tree_pss_mb: float | None = None
 
     def json(self) -> dict[str, Any]:
         """The last line of stdout that parses as a JSON object."""
@@ -231,6 +237,43 @@ def wait_idle(max_wait: float, threshold: float) -> float | None:
             return load
 
 
+def tree_pss_kb(pid: int) -> int | None:
+    """The summed PSS of `pid` and its descendants (Linux), or None if unreadable."""
+    total, todo = 0, [pid]
+    try:
+        while todo:
+            current = todo.pop()
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    except (OSError, ValueError):
+        return None if total == 0 else total
+    return total
+
+
+class PssSampler(threading.Thread):
+    """Samples the summed PSS of a process tree every PSS_INTERVAL seconds; keeps the peak.
+
+    ``ru_maxrss`` is the largest single process of a tree: for workers forked to share memory
+    it counts the shared pages once per process in none, and never sums them. PSS shares
+    each page among the processes mapping it, so its sum over the tree is the tree's memory.
+    Sampled, it can miss a peak shorter than the interval.
+    """
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_kb, self.done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(PSS_INTERVAL):
+            kb = tree_pss_kb(self.pid)
+            if kb is not None:
+                self.peak_kb = max(self.peak_kb, kb)
+
+
 def run_measured(cmd: Sequence[str], timeout: float, discard_stdout: bool = False) -> Proc:
     """Run ``cmd``; return its wall time and the peak RSS of that process (and its children).
 
@@ -245,10 +288,14 @@ def run_measured(cmd: Sequence[str], timeout: float, discard_stdout: bool = Fals
         proc = subprocess.Popen(list(cmd), stdout=sink, stderr=err, env=child_env(), cwd=REPO_DIR)
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
+        sampler = PssSampler(proc.pid)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            sampler.done.set()
+            sampler.join()
         wall = time.perf_counter() - t0
         busy1 = busy_cpu_seconds()
         own = usage.ru_utime + usage.ru_stime
@@ -265,6 +312,7 @@ def run_measured(cmd: Sequence[str], timeout: float, discard_stdout: bool = Fals
             other,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
+            sampler.peak_kb / 1024.0 if sampler.peak_kb else None,
         )
 
 
@@ -294,10 +342,10 @@ def remove_model(path: Path) -> None:
 
 @dataclass(frozen=True)
 class Tool:
-    key: str  # "ftl", "fasttext-t1", "fasttext-t2", "sklearn"
+    key: str  # "ftl-t1", "ftl-t2", "fasttext-t1", "fasttext-t2", "sklearn"
     label: str
     kind: str  # "ftl" | "fasttext" | "sklearn"
-    threads: int | None  # None: the tool's own default (ftl without --threads)
+    threads: int | None  # None: the tool's own default (an ftl without --thread)
 
 
 def show_threads(tool: Tool) -> str:
@@ -330,7 +378,8 @@ def train_cmd(
 ) -> list[str]:
     common = [x for pair in flags for x in pair] + ["--seed", str(seed)]
     if tool.threads is not None:
-        common += ["--threads", str(tool.threads)]
+        # fastText's own option is -thread; the reference scripts spell it --threads.
+        common += ["--thread" if tool.kind == "ftl" else "--threads", str(tool.threads)]
     if tool.kind == "ftl":
         missing = [name for name, _ in flags if name not in ctx.ftl_options]
         if missing:
@@ -393,6 +442,7 @@ class RunRecord:
     model_mb: float
     train_cpu_s: float
     other_cores: float | None = None
+    train_pss_mb: float | None = None
     train_inproc_s: float | None = None
     metrics: dict[int, dict[str, float]] = field(default_factory=dict)
     predict_s: float | None = None
@@ -417,6 +467,7 @@ class ToolResult:
         out: dict[str, float | None] = {
             "train_s": med(r.train_s for r in self.runs),
             "train_rss_mb": med(r.train_rss_mb for r in self.runs),
+            "train_pss_mb": med(r.train_pss_mb for r in self.runs),
             "model_mb": med(r.model_mb for r in self.runs),
             "predict_lines_per_s": med(r.predict_lines_per_s for r in self.runs),
             "predict_loop_lines_per_s": med(r.predict_loop_lines_per_s for r in self.runs),
@@ -472,6 +523,7 @@ def one_run(
         record = RunRecord(
             seed, proc.wall_s, proc.maxrss_mb, path_size_mb(model), proc.cpu_s, proc.other_cores
         )
+        record.train_pss_mb = proc.tree_pss_mb
         if tool.kind != "ftl":
             record.train_inproc_s = float(proc.json()["train_s"])
         record.metrics = eval_runs(tool, ctx, data, model)
@@ -491,7 +543,8 @@ def one_run(
         busy = "" if proc.other_cores is None else f", other load {proc.other_cores:.2f} cores"
         log(
             f"  {tool.label:<8} t{show_threads(tool)} seed {seed}: train {record.train_s:.2f} s"
-            f" (cpu {record.train_cpu_s:.1f} s), RSS {record.train_rss_mb:.0f} MB, "
+            f" (cpu {record.train_cpu_s:.1f} s), RSS {record.train_rss_mb:.0f} MB,"
+            f" PSS {record.train_pss_mb or 0:.0f} MB, "
             f"model {record.model_mb:.1f} MB, P@1 {p1:.4f}, "
             f"predict {record.predict_lines_per_s:,.0f} lines/s{busy}"
         )
@@ -575,19 +628,28 @@ def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def ratios(group: Group) -> dict[str, float | None] | None:
-    """ftl / fastText(2 threads) medians, or None if either is missing."""
+def ratios(group: Group, threads: int) -> dict[str, float | None] | None:
+    """ftl / fastText medians, both with `threads` threads, or None if either is missing.
+
+    Memory is the larger of peak RSS (exact, but the largest process of a tree) and peak PSS
+    summed over the tree (sampled): ftl's forked workers share their memory.
+    """
     by_key = {r.tool.key: r for r in group.results}
-    ftl, ft2 = by_key.get("ftl"), by_key.get("fasttext-t2")
-    if not ftl or not ft2 or not ftl.runs or not ft2.runs:
+    ftl, ft = by_key.get(f"ftl-t{threads}"), by_key.get(f"fasttext-t{threads}")
+    if not ftl or not ft or not ftl.runs or not ft.runs:
         return None
-    a, b = ftl.median(), ft2.median()
+    a, b = ftl.median(), ft.median()
 
     def div(name: str) -> float | None:
         x, y = a[name], b[name]
         return None if x is None or y is None or y == 0 else x / y
 
+    def memory(m: dict[str, float | None]) -> float | None:
+        present = [v for v in (m["train_rss_mb"], m["train_pss_mb"]) if v is not None]
+        return max(present) if present else None
+
     p1a, p1b = a["p@1"], b["p@1"]
+    mem_a, mem_b = memory(a), memory(b)
     # fastText's Hogwild can be slower with 2 threads than with 1: also compare to the faster.
     ft_times = [
         res.median()["train_s"]
@@ -599,7 +661,7 @@ def ratios(group: Group) -> dict[str, float | None] | None:
     return {
         "train_s": div("train_s"),
         "train_s_vs_faster_fasttext": None if ftl_s is None or not fastest else ftl_s / fastest,
-        "train_rss_mb": div("train_rss_mb"),
+        "memory": None if mem_a is None or not mem_b else mem_a / mem_b,
         "model_mb": div("model_mb"),
         "predict_lines_per_s": div("predict_lines_per_s"),
         "p@1_diff": None if p1a is None or p1b is None else p1a - p1b,
@@ -614,57 +676,60 @@ def group_table(group: Group) -> str:
         f"train {d.train_lines:,} lines, valid {d.valid_lines:,} lines, {d.labels:,} labels"
         + (", multi-label" if d.multi_label else ""),
         "",
-        "| tool | threads | train s | train CPU s | peak RSS MB | model MB | P@1 | R@1 | P@5 "
-        "| R@5 | predict lines/s (process) | predict lines/s (loop) | other load | note |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| tool | threads | train s | train CPU s | peak RSS MB | peak PSS MB | model MB | P@1 "
+        "| R@1 | P@5 | R@5 | predict lines/s (process) | predict lines/s (loop) | other load "
+        "| note |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for res in group.results:
         threads = show_threads(res.tool)
         if not res.runs:
             note = f"{res.status}: {res.note}" if res.note else res.status
-            lines.append(f"| {res.tool.label} | {threads} |" + " — |" * 11 + f" {cell(note)} |")
+            lines.append(f"| {res.tool.label} | {threads} |" + " — |" * 12 + f" {cell(note)} |")
             continue
         m = res.median()
         note = res.note if res.status == "ok" else f"{res.status}: {res.note}"
         lines.append(
             f"| {res.tool.label} | {threads} | {fmt(m['train_s'], '.2f')} "
             f"| {fmt(m['train_cpu_s'], '.1f')} "
-            f"| {fmt(m['train_rss_mb'], '.0f')} | {fmt(m['model_mb'], '.1f')} "
-            f"| {fmt(m['p@1'], '.3f')} | {fmt(m['r@1'], '.3f')} | {fmt(m['p@5'], '.3f')} "
+            f"| {fmt(m['train_rss_mb'], '.0f')} | {fmt(m['train_pss_mb'], '.0f')} "
+            f"| {fmt(m['model_mb'], '.1f')} | {fmt(m['p@1'], '.3f')} | {fmt(m['r@1'], '.3f')} "
+            f"| {fmt(m['p@5'], '.3f')} "
             f"| {fmt(m['r@5'], '.3f')} | {fmt(m['predict_lines_per_s'], ',.0f')} "
             f"| {fmt(m['predict_loop_lines_per_s'], ',.0f')} | {fmt(m['other_cores'], '.2f')} "
             f"| {cell(note)} |"
         )
-    r = ratios(group)
-    if r is not None:
-        lines.append(
-            f"| **ftl / fastText(2)** | | {fmt(r['train_s'], '.2f')}× | "
-            f"| {fmt(r['train_rss_mb'], '.2f')}× | {fmt(r['model_mb'], '.2f')}× "
-            f"| {fmt(r['p@1_diff'], '+.3f')} | | | | {fmt(r['predict_lines_per_s'], '.2f')}× "
-            "| | | P@1 column: difference |"
-        )
+    for threads in (1, 2):
+        r = ratios(group, threads)
+        if r is not None:
+            lines.append(
+                f"| **ftl / fastText ({threads})** | | {fmt(r['train_s'], '.2f')}× | "
+                f"| {fmt(r['memory'], '.2f')}× (memory) | | {fmt(r['model_mb'], '.2f')}× "
+                f"| {fmt(r['p@1_diff'], '+.3f')} | | | | {fmt(r['predict_lines_per_s'], '.2f')}× "
+                "| | | P@1 column: difference |"
+            )
     return "\n".join(lines)
 
 
 def summary_table(groups: list[Group]) -> str:
     lines = [
-        "### ftl / fastText (2 threads), medians",
+        "### ftl / fastText with the same threads, medians",
         "",
-        "| data | settings | train time | train time vs faster fastText | peak RSS | model size "
-        "| predict lines/s | ΔP@1 |",
-        "|---|---|--:|--:|--:|--:|--:|--:|",
+        "| data | settings | threads | train time | train time vs faster fastText | memory "
+        "| model size | predict lines/s | ΔP@1 |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for g in groups:
-        r = ratios(g)
-        if r is None:
-            lines.append(f"| {g.data.name} | `{g.flags_text}` |" + " — |" * 6)
-            continue
-        lines.append(
-            f"| {g.data.name} | `{g.flags_text}` | {fmt(r['train_s'], '.2f')}× "
-            f"| {fmt(r['train_s_vs_faster_fasttext'], '.2f')}× "
-            f"| {fmt(r['train_rss_mb'], '.2f')}× | {fmt(r['model_mb'], '.2f')}× "
-            f"| {fmt(r['predict_lines_per_s'], '.2f')}× | {fmt(r['p@1_diff'], '+.3f')} |"
-        )
+        for threads in (1, 2):
+            r = ratios(g, threads)
+            if r is None:
+                continue
+            lines.append(
+                f"| {g.data.name} | `{g.flags_text}` | {threads} | {fmt(r['train_s'], '.2f')}× "
+                f"| {fmt(r['train_s_vs_faster_fasttext'], '.2f')}× "
+                f"| {fmt(r['memory'], '.2f')}× | {fmt(r['model_mb'], '.2f')}× "
+                f"| {fmt(r['predict_lines_per_s'], '.2f')}× | {fmt(r['p@1_diff'], '+.3f')} |"
+            )
     return "\n".join(lines)
 
 
@@ -786,18 +851,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument(
         "--tools",
-        default="ftl,fasttext-t1,fasttext-t2,sklearn",
-        help="comma-separated subset of ftl,fasttext-t1,fasttext-t2,sklearn",
+        default="ftl-t1,ftl-t2,fasttext-t1,fasttext-t2,sklearn",
+        help="comma-separated subset of ftl-t1,ftl-t2,fasttext-t1,fasttext-t2,sklearn",
     )
     ap.add_argument("--ftl-cmd", help="command running ftl (default: ftl beside this python)")
-    ap.add_argument(
-        "--ftl-threads", type=int, default=2,
-        help="--threads passed to ftl train (if it has that option)",
-    )  # fmt: skip
     ap.add_argument("--ftl-extra", help='extra ftl train options, e.g. "--batch-size 64"')
     ap.add_argument("--seed", type=int, default=0, help="run i uses seed SEED+i")
     ap.add_argument("--data-seed", type=int, default=1, help="seed of the generated corpora")
     ap.add_argument("--scale-multi-label-fraction", type=float, default=0.0)
+    ap.add_argument(
+        "--corpora",
+        help="comma-separated scale corpora to run, e.g. syn-1e6-10lab (default all)",
+    )
     ap.add_argument("--predict-lines", type=int, default=100_000, help="min. lines to predict")
     ap.add_argument("--sklearn-loss", choices=["hinge", "log_loss"], default="hinge")
     ap.add_argument("--sklearn-alpha", type=float, default=1e-4)
@@ -829,7 +894,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def select_tools(args: argparse.Namespace) -> list[Tool]:
     catalog = {
-        "ftl": Tool("ftl", "ftl", "ftl", args.ftl_threads),
+        "ftl-t1": Tool("ftl-t1", "ftl", "ftl", 1),
+        "ftl-t2": Tool("ftl-t2", "ftl", "ftl", 2),
         "fasttext-t1": Tool("fasttext-t1", "fastText", "fasttext", 1),
         "fasttext-t2": Tool("fasttext-t2", "fastText", "fasttext", 2),
         "sklearn": Tool("sklearn", "sklearn", "sklearn", 2),
@@ -856,8 +922,8 @@ def main(argv: list[str] | None = None) -> int:
         ftl_problem, ftl_options = check_ftl(ftl_cmd)
         if ftl_problem:
             log(f"ftl: not available ({ftl_problem})")
-        elif "--threads" not in ftl_options:
-            log("ftl: `ftl train` has no --threads option; running it with its defaults")
+        elif "--thread" not in ftl_options:
+            log("ftl: `ftl train` has no --thread option; running it with its defaults")
             tools = [replace(t, threads=None) if t.kind == "ftl" else t for t in tools]
     ctx = Context(args, work, ftl_cmd, ftl_problem, ftl_options)
 
@@ -881,7 +947,7 @@ def main(argv: list[str] | None = None) -> int:
             datasets.append(cooking)
     if "scale" in args.suite:
         datasets += scale_datasets(
-            work, args.quick, args.data_seed, args.scale_multi_label_fraction
+            work, args.quick, args.data_seed, args.scale_multi_label_fraction, args.corpora
         )
 
     groups: list[Group] = []
@@ -931,7 +997,8 @@ def write_json(
                 },
                 "setting": g.setting,
                 "flags": g.flags_text,
-                "ratios_ftl_over_fasttext_t2": ratios(g),
+                "ratios_ftl_over_fasttext_t1": ratios(g, 1),
+                "ratios_ftl_over_fasttext_t2": ratios(g, 2),
                 "results": [r.as_json() for r in g.results],
             }
             for g in groups

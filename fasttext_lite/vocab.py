@@ -9,6 +9,7 @@ up, hashed and split into n-grams once, however often it occurs.
 
 from __future__ import annotations
 
+import functools
 import struct
 from array import array
 from collections.abc import Hashable, Iterable, Sequence
@@ -238,8 +239,12 @@ class Vocabulary:
         self.word_counts = list(word_counts)
         self.labels = list(labels)
         self.label_counts = list(label_counts)
-        self.word_ids = {word: i for i, word in enumerate(self.words)}
         self.label_ids = {label: i for i, label in enumerate(self.labels)}
+
+    @functools.cached_property
+    def word_ids(self) -> dict[str, int]:
+        # Built on first use: prediction looks words up as bytes (see `features`).
+        return {word: i for i, word in enumerate(self.words)}
 
     @classmethod
     def build(cls, scan: Scan, *, min_count: int, min_count_label: int) -> Vocabulary:
