@@ -11,6 +11,7 @@ Run it through ``bench/run.sh`` (``make bench``), which sets up ``.bench-venv``;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -41,7 +42,10 @@ LABEL_PREFIX = "__label__"
 # Set on some machines for old OpenBLAS builds; they slow a current numpy (bench/README.md).
 UNSET_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 EVAL_KS = (1, 5)
-PSS_INTERVAL = 0.05  # seconds between samples of a process tree's memory
+# Seconds between samples of a process tree's memory. Reading smaps walks the process's page
+# tables under its memory-map lock and slows it: ftl --thread 2 on 10^6 lines trained 11 %
+# slower sampled every 0.05 s, 3 % every 1 s (where its memory peaks last for seconds).
+PSS_INTERVAL = 1.0
 
 Flags = tuple[tuple[str, str], ...]  # ftl-style (option, value) pairs
 
@@ -237,25 +241,37 @@ def wait_idle(max_wait: float, threshold: float) -> float | None:
             return load
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (those still running)."""
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        with contextlib.suppress(OSError, ValueError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return tree
+
+
 def tree_pss_kb(pid: int) -> int | None:
-    """The summed PSS of `pid` and its descendants (Linux), or None if unreadable."""
-    total, todo = 0, [pid]
-    try:
-        while todo:
-            current = todo.pop()
+    """The summed PSS of `pid` and its descendants (Linux), or None for a single process
+    (whose peak RSS is exact) or when nothing could be read."""
+    tree = process_tree(pid)
+    if len(tree) < 2:
+        return None
+    total = 0
+    for current in tree:
+        with contextlib.suppress(OSError, ValueError):
             for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
                     total += int(line.split()[1])
                     break
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-    except (OSError, ValueError):
-        return None if total == 0 else total
-    return total
+    return total or None
 
 
 class PssSampler(threading.Thread):
-    """Samples the summed PSS of a process tree every PSS_INTERVAL seconds; keeps the peak.
+    """Samples the summed PSS of a process tree every PSS_INTERVAL seconds while it has more
+    than one process; keeps the peak.
 
     ``ru_maxrss`` is the largest single process of a tree: for workers forked to share memory
     it counts the shared pages once per process in none, and never sums them. PSS shares
@@ -544,7 +560,7 @@ def one_run(
         log(
             f"  {tool.label:<8} t{show_threads(tool)} seed {seed}: train {record.train_s:.2f} s"
             f" (cpu {record.train_cpu_s:.1f} s), RSS {record.train_rss_mb:.0f} MB,"
-            f" PSS {record.train_pss_mb or 0:.0f} MB, "
+            f" PSS {fmt(record.train_pss_mb, '.0f')} MB, "
             f"model {record.model_mb:.1f} MB, P@1 {p1:.4f}, "
             f"predict {record.predict_lines_per_s:,.0f} lines/s{busy}"
         )

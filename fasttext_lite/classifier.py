@@ -39,7 +39,7 @@ from fasttext_lite.errors import (
     ParameterError,
     TrainingError,
 )
-from fasttext_lite.features import Featurizer
+from fasttext_lite.features import Featurizer, TokenFeatureCache
 from fasttext_lite.losses import LOSSES
 from fasttext_lite.metrics import Evaluation, Meter
 from fasttext_lite.model import Model
@@ -53,6 +53,7 @@ _PREDICT_CELLS = 1 << 21
 # Distinct tokens a prediction stream remembers before it starts afresh: bounds its memory on
 # an endless stream of new words.
 _READER_TOKENS = 1 << 20
+_BLOCK_IDS = 1 << 22
 # Lines scanned at once in training: enough to number their tokens in C, few enough that the
 # block's token objects take a few megabytes.
 _SCAN_LINES = 4096
@@ -70,7 +71,7 @@ _INT_RANGES = {
     "min_count": (0, 2**62),
     "min_count_label": (0, 2**62),
     "batch_size": (0, 1_000_000),
-    "thread": (1, 1_024),
+    "thread": (1, 256),
     "seed": (0, 2**63 - 1),
 }
 
@@ -177,10 +178,6 @@ class FastTextClassifier:
             raise ParameterError("minn", f"must not exceed maxn ({self.maxn}), got {self.minn}")
         if (self.word_ngrams > 1 or self.maxn > 0) and self.bucket == 0:
             raise ParameterError("bucket", "must be positive when n-grams are on, got 0")
-        if self.thread > 1 and not processes.available():
-            raise ParameterError(
-                "thread", f"must be 1 on this platform (no fork), got {self.thread}"
-            )
         if self.loss not in LOSSES:
             raise ParameterError("loss", f"must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if not isinstance(self.label_prefix, str) or not tokenize(self.label_prefix) == [
@@ -249,6 +246,11 @@ class FastTextClassifier:
 
     def _fit(self, read: Callable[[], Scan], name: str) -> FastTextClassifier:
         self._validate()
+        # Checked for training only: a model trained with threads loads anywhere.
+        if self.thread > 1 and not processes.available():
+            raise ParameterError(
+                "thread", f"must be 1 on this platform (no fork), got {self.thread}"
+            )
         started = time.perf_counter()
         scan = read()
         vocab = self._vocabulary(scan, name)
@@ -412,7 +414,11 @@ class FastTextClassifier:
         inputs (`ftl predict` uses it). Reads `batches` lazily and yields one `TopLabels` per
         batch, in order; the distinct tokens of all batches are featurized once."""
         _check_top_k(k, threshold)
-        width = min(k, len(self._fitted().labels))
+        return self._iter_top_labels(batches, k, threshold, min(k, len(self._fitted().labels)))
+
+    def _iter_top_labels(
+        self, batches: Iterable[Sequence[str | bytes]], k: int, threshold: float, width: int
+    ) -> Iterator[TopLabels]:
         reader = _Reader(self)
         for batch in batches:
             _check_texts(batch)
@@ -604,7 +610,7 @@ class _Reader:
 
     def _forget(self) -> None:
         self.scan = Scan(self.label_prefix)
-        self.tokens = self.featurizer.token_features([])
+        self.cache = TokenFeatureCache(self.featurizer)
 
     def read(self, chunk: Sequence[str | bytes]) -> tuple[Bags, TokenTable, npt.NDArray[np.bool_]]:
         """The chunk's feature bags, its labels (valid until the next read) and which of its
@@ -614,11 +620,12 @@ class _Reader:
         scan = self.scan
         scan.clear()
         scan.add_lines([_as_bytes(text) for text in chunk])
-        words, known = scan.words, self.tokens.word_ids.size
-        if len(words.keys) > known:
-            more = self.featurizer.token_features(words.keys[known:])
-            self.tokens = self.tokens.extend(more)
-        features = self.featurizer.transform_lines(self.tokens, words.occurrences, words.lengths)
+        words = scan.words
+        if len(words.keys) > self.cache.size:
+            self.cache.add(words.keys[self.cache.size :])
+        features = self.featurizer.transform_lines(
+            self.cache.tokens, words.occurrences, words.lengths
+        )
         blank = (words.lengths == 1) & (scan.labels.lengths == 0)
         return features, scan.labels, blank
 
@@ -627,14 +634,20 @@ def _scan_in_parts(path: str | Path, spans: list[tuple[int, int]], prefix: bytes
     """Scan each part of a file in its own process (fastText reads with all its threads too).
     Appended in file order, the parts number their tokens exactly as one pass would."""
     with contextlib.ExitStack() as stack:
-        parts = [stack.enter_context(tempfile.TemporaryFile()) for _ in spans]
+        try:
+            parts = [stack.enter_context(tempfile.TemporaryFile()) for _ in spans]
+        except OSError as error:
+            raise DataError(_no_room(path, error)) from None
 
         def scan_part(index: int) -> None:
             part = Scan(prefix)
             for lines in read_batches(path, _SCAN_LINES, span=spans[index]):
                 part.add_lines(lines)
-            part.write(parts[index])
-            parts[index].flush()
+            try:
+                part.write(parts[index])
+                parts[index].flush()
+            except OSError as error:
+                raise DataError(_no_room(path, error)) from None
 
         processes.run(scan_part, len(spans))
         scan = Scan(prefix)
@@ -642,6 +655,13 @@ def _scan_in_parts(path: str | Path, spans: list[tuple[int, int]], prefix: bytes
             part.seek(0)
             scan.append(part)
         return scan
+
+
+def _no_room(path: str | Path, error: OSError) -> str:
+    return (
+        f"{path}: cannot keep the parts read in {tempfile.gettempdir()}"
+        f" ({error.strerror or error}); free space there, set TMPDIR, or use --thread 1"
+    )
 
 
 def _as_bytes(text: str | bytes) -> bytes:
@@ -656,7 +676,9 @@ def _check_texts(texts: object) -> None:
 def _used_features(indices: npt.NDArray[np.integer], n_features: int) -> npt.NDArray[np.int64]:
     """The distinct feature ids in `indices`, sorted (a mask, not a sort: ids are bounded)."""
     used = np.zeros(n_features, dtype=bool)
-    used[indices] = True
+    # In blocks: indexing widens int32 ids to intp, a copy twice the size of the corpus's ids.
+    for start in range(0, indices.size, _BLOCK_IDS):
+        used[indices[start : start + _BLOCK_IDS]] = True
     return np.flatnonzero(used).astype(np.int64)
 
 

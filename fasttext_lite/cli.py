@@ -218,12 +218,16 @@ def predict(
     """
     clf = FastTextClassifier.load(model_path)
     clf.predict([], k=k, threshold=threshold)  # checks -k and --threshold before any input
+    # Each label as printed, and b"" for the -1 of "no label".
+    names = [*(encode_token(clf.label_prefix + label) for label in clf.classes_), b""]
     for top in clf.iter_top_labels(read_batches(input_path), k=k, threshold=threshold):
-        sys.stdout.buffer.write(_format_block(top, clf, probs, as_json))
+        sys.stdout.buffer.write(_format_block(top, clf, names, probs, as_json))
         sys.stdout.flush()
 
 
-def _format_block(top: TopLabels, clf: FastTextClassifier, probs: bool, as_json: bool) -> bytes:
+def _format_block(
+    top: TopLabels, clf: FastTextClassifier, names: list[bytes], probs: bool, as_json: bool
+) -> bytes:
     """The output lines for a batch of predictions, as the bytes the labels came from."""
     if probs or as_json:
         classes, prefix = clf.classes_, clf.label_prefix
@@ -239,7 +243,6 @@ def _format_block(top: TopLabels, clf: FastTextClassifier, probs: bool, as_json:
         ]
         return encode_token("".join(lines))
     # Labels only, the common case: no Python step per label, only per line.
-    names = [*(encode_token(clf.label_prefix + label) for label in clf.classes_), b""]
     if top.ids.shape[1] == 1:
         picked = list(map(names.__getitem__, top.ids[:, 0].tolist()))
         return b"\n".join(picked) + b"\n" if picked else b""

@@ -1,5 +1,7 @@
-"""Reading text in fastText's format: a line becomes words + `</s>` and labels.
+"""Reading text in fastText's format: files and stdin as lines, lines as tokens.
 
+`split_lines` tokenizes a block of lines at once (`vocab.Scan` then sorts words from labels and
+appends `</s>`); `split_line` and `parse_line` do the same for one line, the plain reference.
 Tokenization is fastText's (`src/dictionary.cc`, `readWord`): tokens are separated by the
 bytes space, tab, newline, CR, VT, FF and NUL only; no lowercasing, no Unicode whitespace.
 Bytes that are not valid UTF-8 are kept as they are (decoded with `surrogateescape`), so they

@@ -9,7 +9,7 @@ because only the model knows which features have rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,7 @@ from fasttext_lite.hashing import as_signed, chain_ngram_hashes, fnv1a_many
 from fasttext_lite.sparse import Bags, take_rows
 from fasttext_lite.vocab import TokenTable, Vocabulary, ids_of
 
+ArrayT = TypeVar("ArrayT", bound="npt.NDArray[Any]")
 BOW, EOW = b"<", b">"
 # Lines featurized at once: bounds the temporary arrays to a few tens of megabytes.
 _BLOCK_LINES = 1 << 14
@@ -68,20 +69,58 @@ class TokenFeatures(NamedTuple):
     features: npt.NDArray[np.int64]
     hashes: npt.NDArray[np.int32] | None  # only with word n-grams
 
-    def extend(self, more: TokenFeatures) -> TokenFeatures:
-        """These tokens followed by `more`."""
+
+class TokenFeatureCache:
+    """The `TokenFeatures` of a growing list of distinct tokens. Its arrays keep spare room
+    (their size doubles when full), so a stream of batches costs time in proportion to the
+    tokens each batch brings, not to all the tokens seen before."""
+
+    def __init__(self, featurizer: Featurizer) -> None:
+        self.featurizer = featurizer
+        self._store = featurizer.token_features([])
+        self.size = 0  # tokens
+        self._nfeatures = 0
+
+    @property
+    def tokens(self) -> TokenFeatures:
+        word_ids, indptr, features, hashes = self._store
         return TokenFeatures(
-            np.concatenate([self.word_ids, more.word_ids]),
-            np.concatenate([self.indptr, self.indptr[-1] + more.indptr[1:]]),
-            np.concatenate([self.features, more.features]),
-            None
-            if self.hashes is None or more.hashes is None
-            else np.concatenate([self.hashes, more.hashes]),
+            word_ids[: self.size],
+            indptr[: self.size + 1],
+            features[: self._nfeatures],
+            None if hashes is None else hashes[: self.size],
         )
+
+    def add(self, tokens: Sequence[str | bytes]) -> None:
+        """Append `tokens` (new ones: the cache does not look for repeats)."""
+        more = self.featurizer.token_features(tokens)
+        size, nfeatures = self.size, self._nfeatures
+        count, store = len(tokens), self._store
+        word_ids = _room(store.word_ids, size + count)
+        indptr = _room(store.indptr, size + count + 1)
+        features = _room(store.features, nfeatures + more.features.size)
+        hashes = None if store.hashes is None else _room(store.hashes, size + count)
+        word_ids[size : size + count] = more.word_ids
+        indptr[size + 1 : size + count + 1] = nfeatures + more.indptr[1:]
+        features[nfeatures : nfeatures + more.features.size] = more.features
+        if hashes is not None and more.hashes is not None:
+            hashes[size : size + count] = more.hashes
+        self._store = TokenFeatures(word_ids, indptr, features, hashes)
+        self.size += count
+        self._nfeatures += more.features.size
+
+
+def _room(array: ArrayT, needed: int) -> ArrayT:
+    """`array`, or a copy twice as large, whichever holds `needed` items."""
+    if array.size >= needed:
+        return array
+    grown = np.zeros(max(needed, 2 * array.size), dtype=array.dtype)
+    grown[: array.size] = array
+    return cast(ArrayT, grown)
 
 
 class Featurizer:
-    """Maps lines to feature-count rows over `nwords + bucket` features."""
+    """Maps lines to bags of feature ids, among `nwords + bucket` features."""
 
     def __init__(
         self, vocab: Vocabulary, *, word_ngrams: int, bucket: int, minn: int, maxn: int
@@ -96,7 +135,8 @@ class Featurizer:
         words = [encode_token(w) for w in vocab.words]
         # Tokens arrive as the bytes read; looking them up as bytes saves decoding each one.
         self._word_ids = {word: i for i, word in enumerate(words)}
-        self._word_hashes = as_signed(fnv1a_many(words))
+        # Only word n-grams need the words' hashes.
+        self._word_hashes = as_signed(fnv1a_many(words)) if word_ngrams > 1 else None
         # Each vocabulary word's own id followed by its char n-gram ids, as CSR.
         self._word_indptr, self._word_features = self._subword_table(words, np.arange(self.nwords))
 
@@ -209,6 +249,7 @@ class Featurizer:
     ) -> npt.NDArray[np.int32]:
         hashes = np.empty(len(tokens), dtype=np.int32)
         known = word_ids >= 0
+        assert self._word_hashes is not None  # computed whenever word n-grams are on
         hashes[known] = self._word_hashes[word_ids[known]]
         unknown = np.flatnonzero(~known)
         hashes[unknown] = as_signed(fnv1a_many([tokens[i] for i in unknown.tolist()]))

@@ -12,10 +12,12 @@ Needs `os.fork` (Linux, macOS).
 from __future__ import annotations
 
 import ctypes
+import gc
 import mmap
 import os
 import signal
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -47,62 +49,81 @@ def shared(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 def run(work: Callable[[int], None], workers: int, poll: Callable[[], None] = lambda: None) -> None:
     """Run `work(0)` ... `work(workers - 1)` each in its own forked process and wait for all,
-    calling `poll()` every POLL_SECONDS meanwhile. A worker's `FtlError` is raised here (any
-    other exception as a `TrainingError` naming it), after the other workers are stopped."""
+    calling `poll()` every POLL_SECONDS meanwhile. A worker's `FtlError` (or MemoryError) is
+    raised here, any other failure as a `TrainingError` naming it, after the other workers are
+    stopped."""
     parent = os.getpid()
-    pids: list[int] = []
-    reports: dict[int, int] = {}
-    with _reaped(pids):
+    reports: dict[int, int] = {}  # worker pid -> the pipe its failure is reported through
+    # Keep the garbage collector off the objects the workers inherit: its visits write to
+    # every object, which would copy each page of them into each worker.
+    gc.freeze()
+    with _reaped(reports):
         for index in range(workers):
             read_end, write_end = os.pipe()
-            pid = os.fork()
+            with warnings.catch_warnings():
+                # Python 3.12+ warns that forking a multi-threaded process may deadlock: the
+                # threads here are BLAS's idle pool, limited to one thread and re-created by
+                # OpenBLAS's own fork handler, and the workers take no lock they could hold.
+                warnings.filterwarnings("ignore", ".*fork", DeprecationWarning)
+                pid = os.fork()
             if pid == 0:  # the worker: never returns into the caller's code
-                os.close(read_end)
-                _work_and_exit(work, index, write_end, parent)
+                _work_and_exit(work, index, read_end, write_end, parent)
             os.close(write_end)
-            pids.append(pid)
             reports[pid] = read_end
-        while pids:
+        while reports:
             time.sleep(POLL_SECONDS)
             poll()
-            for pid in list(pids):
+            for pid in list(reports):
                 done, status = os.waitpid(pid, os.WNOHANG)
                 if not done:
                     continue
-                pids.remove(pid)
-                report = os.read(reports[pid], _MESSAGE_BYTES).decode("utf-8", "replace")
-                os.close(reports.pop(pid))
-                if os.waitstatus_to_exitcode(status) != _OK:
+                read_end = reports.pop(pid)
+                report = os.read(read_end, _MESSAGE_BYTES).decode("utf-8", "replace")
+                os.close(read_end)
+                code = os.waitstatus_to_exitcode(status)
+                if code < 0:
+                    raise errors.TrainingError(
+                        f"a worker process was killed by {signal.Signals(-code).name} (out of"
+                        " memory?); try fewer --thread"
+                    )
+                if code != _OK:
                     raise _error(report)
 
 
 @contextmanager
-def _reaped(pids: list[int]) -> Iterator[None]:
+def _reaped(reports: dict[int, int]) -> Iterator[None]:
     """On any way out (an error, Ctrl-C), stop and reap the workers still running."""
     try:
         yield
     finally:
-        for pid in pids:
+        gc.unfreeze()
+        for pid, read_end in reports.items():
+            os.close(read_end)
             with suppress(ProcessLookupError, ChildProcessError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
 
 
-def _error(report: str) -> errors.FtlError:
+def _error(report: str) -> BaseException:
     """The exception a worker reported as `ClassName: message`."""
     name, _, message = report.partition(": ")
+    if name == "MemoryError":
+        return MemoryError()
     kind = getattr(errors, name, None)
     if isinstance(kind, type) and issubclass(kind, errors.FtlError) and message:
         try:
             return kind(message)
         except TypeError:  # an error class with other arguments (ParameterError)
             pass
-    return errors.TrainingError(f"a worker process failed ({report or 'killed'})")
+    return errors.TrainingError(f"a worker process failed ({report or 'no report'})")
 
 
-def _work_and_exit(work: Callable[[int], None], index: int, report: int, parent: int) -> None:
+def _work_and_exit(
+    work: Callable[[int], None], index: int, unused: int, report: int, parent: int
+) -> None:
     code = _FAILED
     try:
+        os.close(unused)
         _die_with_parent(parent)
         work(index)
         code = _OK

@@ -7,13 +7,16 @@ products; a batch of one line is exactly fastText's per-example update.
 Batching without changing what `lr` means: summing b per-line steps into one would give a row
 shared by many lines of the batch (`</s>`, frequent words, label rows of B) up to b steps at
 once with no feedback between them, which diverges at fastText's usual lr of 1.0. So each row
-takes lr per line behind its gradient, but at most MAX_ROW_STEP (or lr, if larger) in all:
-a row of A counts the lines containing its feature; a row of B counts the lines by the size of
-their score gradients for its label (1 for a gold label nobody predicts yet, near 0 for a label
-no line confuses). Rows used by few lines get exactly their lines' SGD steps, so small lr is
-unchanged; a row shared by many gets their mean step, at most as large as one full step at
-lr 1.0, where per-example SGD is known to be stable. With one line per batch nothing is capped
-and the update is fastText's.
+takes lr per use behind its gradient, but at most MAX_ROW_STEP (or lr, if larger) in all:
+a row of A counts its occurrences in the batch (never more than the batch has lines); a row of
+B counts the lines by the size of their score gradients for its label (1 for a gold label
+nobody predicts yet, near 0 for a label no line confuses). Rows used by few lines get exactly
+their lines' SGD steps, so small lr is unchanged; a row shared by many gets their mean step,
+at most as large as one full step at lr 1.0, where per-example SGD is known to be stable. With
+one line per batch nothing is capped and the update is fastText's.
+
+With `threads` > 1, forked workers (`processes`) each train on a share of the lines, updating
+the one model in shared memory without locks, as fastText's threads do (Hogwild).
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ def train(
     """Update `model` in place by `epoch` passes of mini-batch SGD over `data`.
 
     With `threads` > 1 the lines are split among that many worker processes updating the one
-    model (see `hogwild`); with 1, the result depends only on `rng`.
+    model; with 1, the result depends only on `rng`.
     """
     nlines = data.rows.nlines
     total = int(data.tokens.sum()) * epoch
@@ -119,7 +122,7 @@ def train(
             tally = processes.shared(tally)
             report = _Reporter(tally, settings, progress)
             parts = np.array_split(rng.permutation(nlines), threads)
-            streams = rng.spawn(threads)
+            streams = [np.random.default_rng(seed) for seed in rng.integers(2**63, size=threads)]
             model.input, model.output = (
                 processes.shared(model.input),
                 processes.shared(model.output),
@@ -214,7 +217,7 @@ class Batch(NamedTuple):
     """A batch of lines over the rows of A they use."""
 
     weights: sp.csr_array  # (lines, rows used): averaging weights
-    rows: npt.NDArray[np.integer]  # the rows of A used, in order of first use
+    rows: npt.NDArray[np.integer]  # the rows of A used, each once
     uses: npt.NDArray[np.int64]  # each row's occurrences in the batch, at most its line count
 
 
@@ -222,10 +225,11 @@ class Batcher:
     """Cuts batches out of bags of rows of A.
 
     Finding a batch's distinct rows is the hot spot of training. A sort costs O(n log n) per
-    batch; instead a scratch array with a slot per row of A lets each occurrence find the first
-    occurrence of its row in O(1): write every occurrence's position into its row's slot (the
-    last write wins), read the slots back, and the occurrences that read their own position are
-    one per row. Slots are always written before they are read, so they are never cleared.
+    batch; instead a scratch array with a slot per row of A lets each occurrence find one
+    representative occurrence of its row in O(1): write every occurrence's position into its
+    row's slot (one write per row survives, whichever), read the slots back, and the
+    occurrences that read their own position are one per row. Slots are always written before
+    they are read, so they are never cleared.
     """
 
     def __init__(self, bags: Bags, nrows: int, dtype: type[np.floating]) -> None:
@@ -241,11 +245,11 @@ class Batcher:
             self._positions = np.arange(2 * columns.size, dtype=np.intp)
         positions = self._positions[: columns.size]
         self._slot[columns] = positions
-        first = self._slot[columns]
-        is_first = first == positions
-        local = (np.cumsum(is_first, dtype=np.int32) - 1)[first]
+        representative = self._slot[columns]
+        represents = representative == positions
+        local = (np.cumsum(represents, dtype=np.int32) - 1)[representative]
         share: npt.NDArray[np.floating] = (1.0 / np.diff(got.indptr)).astype(self.dtype)
-        rows = columns[is_first]
+        rows = columns[represents]
         # Occurrences, not lines: a row repeated within a line counts twice, except that a
         # row never counts more than the batch has lines (so one line is never capped).
         uses = np.minimum(np.bincount(local, minlength=rows.size), lines.size)

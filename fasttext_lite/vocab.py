@@ -152,10 +152,14 @@ class Scan:
     def add_lines(self, lines: Sequence[bytes]) -> None:
         """Append lines (without their newline)."""
         split = split_lines(lines)
-        if not self._seen and split:
+        if not split:
+            return
+        if not self._seen:
             # `</s>` is first seen at the end of the first line: number it there, so that ties
-            # in counts keep fastText's first-seen order.
-            self._number([*split[0], EOS_BYTES])
+            # in counts keep fastText's first-seen order. (It is always a word, whatever the
+            # label prefix; a literal `</s>` in the text is classified as any token is.)
+            self._number(split[0])
+            self.words.index[EOS_BYTES]
         tokens = list(chain.from_iterable(split))
         lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         positions = self._number(tokens)
@@ -243,7 +247,8 @@ class Vocabulary:
 
     @functools.cached_property
     def word_ids(self) -> dict[str, int]:
-        # Built on first use: prediction looks words up as bytes (see `features`).
+        """Each word's id. Built on first use: ftl itself looks words up as the bytes read
+        (see `features`), so only API users who ask pay for it."""
         return {word: i for i, word in enumerate(self.words)}
 
     @classmethod

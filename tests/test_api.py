@@ -13,6 +13,7 @@ from fasttext_lite import (
     FastTextClassifier,
     NotFittedError,
     ParameterError,
+    classifier,
     evaluate,
 )
 
@@ -40,6 +41,51 @@ def test_iter_predict_checks_its_arguments_before_the_first_item(
         small.iter_predict(["tasty"], k=0)
     with pytest.raises(NotFittedError):
         FastTextClassifier().iter_predict(["tasty"])
+
+
+@pytest.mark.parametrize(("k", "threshold"), [(1, 0.0), (2, 0.0), (2, 0.6), (5, 0.0)])
+def test_top_labels_are_the_predictions_as_arrays(
+    small: FastTextClassifier, k: int, threshold: float
+) -> None:
+    batches: list[list[str | bytes]] = [["tasty food", "", "cold soup"], [], [b"awful \xff"]]
+    tops = list(small.iter_top_labels(batches, k=k, threshold=threshold))
+    assert len(tops) == len(batches)
+    for batch, top in zip(batches, tops, strict=True):
+        assert top.ids.shape == top.probabilities.shape == (len(batch), min(k, 2))
+        got = [
+            [(small.classes_[i], p) for i, p in zip(ids, row, strict=True) if i >= 0]
+            for ids, row in zip(top.ids.tolist(), top.probabilities.tolist(), strict=True)
+        ]
+        expected = small.predict(batch, k=k, threshold=threshold)
+        assert got == [[(p.label, p.probability) for p in row] for row in expected]
+
+
+def test_top_labels_pad_with_minus_one_and_zero(small: FastTextClassifier) -> None:
+    (top,) = small.iter_top_labels([["tasty food", " \t", "cold soup"]], k=3, threshold=0.01)
+    assert top.ids.shape == (3, 2)  # k beyond the 2 labels gives 2 places
+    assert top.ids[1].tolist() == [-1, -1] and top.probabilities[1].tolist() == [0.0, 0.0]
+    for ids, row in zip(top.ids[[0, 2]], top.probabilities[[0, 2]], strict=True):
+        assert ids[0] >= 0 and row[0] > 0.5  # the trained model is sure of the first
+        assert (ids[1] == -1) == (row[1] < 0.01) and (row[1] == 0.0 if ids[1] == -1 else True)
+
+
+def test_top_labels_of_a_batch_longer_than_a_chunk(
+    small: FastTextClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = TEXTS[:7]
+    expected = [small.classes_.index(row[0].label) for row in small.predict(batch)]
+    monkeypatch.setattr(classifier, "_PREDICT_CELLS", 4)  # 2 lines of 2 labels per chunk
+    (top,) = small.iter_top_labels([batch])
+    assert top.ids[:, 0].tolist() == expected
+
+
+def test_iter_top_labels_checks_its_arguments(small: FastTextClassifier) -> None:
+    with pytest.raises(ParameterError, match="k"):
+        small.iter_top_labels([["tasty"]], k=0)
+    with pytest.raises(NotFittedError):
+        FastTextClassifier().iter_top_labels([["tasty"]])
+    with pytest.raises(ParameterError, match="not one text"):
+        next(small.iter_top_labels(["tasty food"]))
 
 
 @pytest.mark.parametrize(

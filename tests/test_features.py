@@ -14,7 +14,12 @@ import numpy as np
 import pytest
 
 from fasttext_lite.data import EOS, Example, encode_token, parse_line, tokenize
-from fasttext_lite.features import Featurizer, char_ngrams, effective_bucket
+from fasttext_lite.features import (
+    Featurizer,
+    TokenFeatureCache,
+    char_ngrams,
+    effective_bucket,
+)
 from fasttext_lite.vocab import TokenTable, Vocabulary
 
 OFFSET = 2166136261
@@ -354,6 +359,25 @@ def test_transform_of_no_lines_is_empty() -> None:
     bags = featurizer.transform([])
     assert bags.nlines == 0
     assert bags.indices.size == 0
+
+
+@pytest.mark.parametrize(("word_ngrams", "maxn"), [(1, 0), (2, 0), (2, 3)])
+def test_a_growing_token_cache_equals_featurizing_all_tokens_at_once(
+    word_ngrams: int, maxn: int
+) -> None:
+    featurizer = Featurizer(
+        vocabulary(VOCAB), word_ngrams=word_ngrams, bucket=1000, minn=2, maxn=maxn
+    )
+    tokens: list[str | bytes] = [b"the", b"dog", "café", b"x" * 40, b"sat", b"</s>", b"mat"] * 3
+    cache = TokenFeatureCache(featurizer)
+    for start, end in ((0, 1), (1, 4), (4, 4), (4, 21)):  # grows past its room several times
+        cache.add(tokens[start:end])
+    whole = featurizer.token_features(tokens)
+    for got, expected in zip(cache.tokens, whole, strict=True):
+        if expected is None:
+            assert got is None
+        else:
+            np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize(("word_ngrams", "maxn"), [(1, 0), (2, 0), (1, 3)])

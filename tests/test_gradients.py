@@ -225,6 +225,18 @@ def test_step_on_softmax_matches_hand_numbers() -> None:
     np.testing.assert_allclose(model.output, [b0, -b0], rtol=1e-12)
 
 
+@pytest.mark.parametrize("lines", [[0], [0, 1], [0, 1, 2, 3]])
+def test_a_batch_finds_each_row_once_and_counts_its_uses(lines: list[int]) -> None:
+    batch = Batcher(Bags.of(LINES), NROWS_A, np.float64)(np.array(lines, dtype=np.intp))
+    used = sorted({row for line in lines for row in LINES[line]})
+    assert sorted(batch.rows.tolist()) == used
+    for row, uses in zip(batch.rows.tolist(), batch.uses.tolist(), strict=True):
+        occurrences = sum(LINES[line].count(row) for line in lines)
+        assert uses == min(occurrences, len(lines))  # row 4 twice in line 0: at most 1 line
+    expected = averaging_weights([LINES[line] for line in lines]).toarray()[:, batch.rows]
+    np.testing.assert_allclose(batch.weights.toarray(), expected, rtol=1e-15)
+
+
 def test_batched_step_gives_a_row_used_by_one_line_that_lines_step() -> None:
     """A row of A that only one line of the batch uses gets exactly that line's SGD step
     (computed with the model as it was before the batch)."""

@@ -211,6 +211,19 @@ def test_worker_processes_reach_single_process_accuracy(
     assert scores[2] >= scores[1] - ACCURACY_MARGIN, scores
 
 
+def test_worker_processes_see_the_same_vocabulary_and_features(support_train: Path) -> None:
+    one, two = (
+        FastTextClassifier(thread=thread, epoch=2, word_ngrams=2, bucket=10_000).fit_file(
+            support_train
+        )
+        for thread in (1, 2)
+    )
+    assert one.vocabulary_.words == two.vocabulary_.words
+    assert one.vocabulary_.word_counts == two.vocabulary_.word_counts
+    assert one.classes_ == two.classes_
+    np.testing.assert_array_equal(one.model_.feature_ids, two.model_.feature_ids)
+
+
 def test_worker_processes_report_progress_to_the_end(
     support_train: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
