@@ -44,6 +44,7 @@ from fasttext_lite.losses import LOSSES
 from fasttext_lite.metrics import Evaluation, Meter
 from fasttext_lite.model import Model
 from fasttext_lite.sparse import Bags
+from fasttext_lite.spool import SpooledBags
 from fasttext_lite.train import Progress, TrainingData, single_blas_thread, train
 from fasttext_lite.version import __version__
 from fasttext_lite.vocab import Scan, TokenTable, Vocabulary, ids_of
@@ -53,7 +54,8 @@ _PREDICT_CELLS = 1 << 21
 # Distinct tokens a prediction stream remembers before it starts afresh: bounds its memory on
 # an endless stream of new words.
 _READER_TOKENS = 1 << 20
-_BLOCK_IDS = 1 << 22
+# Ids featurized at once in training: bounds the temporary arrays to some tens of megabytes.
+_BLOCK_IDS = 1 << 20
 # Lines scanned at once in training: enough to number their tokens in C, few enough that the
 # block's token objects take a few megabytes.
 _SCAN_LINES = 4096
@@ -298,33 +300,35 @@ class FastTextClassifier:
         name: str,
     ) -> tuple[Model, TrainingData]:
         """The initial model and the lines it trains on: those with a known label and at
-        least one feature, as averaging weights over the rows of A."""
+        least one feature, as bags of rows of A.
+
+        Two passes over the scanned lines, each a block at a time: the first finds their
+        features (and so which features get a row of A), the second the rows."""
         labels = _gold_labels(scan.labels, vocab)
         tokens = scan.words.lengths + scan.labels.lengths
-        words = scan.words
-        # Training needs only the feature ids from here on: they take the occurrences' place.
-        features = featurizer.transform_table(
-            words.keys, words.occurrences, words.lengths, consume=True
-        )
-        words.clear()
-        labelled = labels.sizes > 0
-        features, labels, tokens = (
-            features.select(labelled),
-            labels.select(labelled),
-            tokens[labelled],
-        )
-        model = Model.initial(
-            _used_features(features.indices, featurizer.n_features),
-            nlabels=len(vocab.labels),
-            dim=self.dim,
-            rng=rng,
-        )
-        rows = model.rows_of(features)
-        usable = rows.sizes > 0
-        if not usable.any():
+        keep = labels.sizes > 0
+        used = np.zeros(featurizer.n_features, dtype=bool)
+        token_features = featurizer.token_features(scan.words.keys)
+        features = SpooledBags(featurizer.id_type)
+        for first, last, block in scan.words.lines.blocks(_BLOCK_IDS):
+            bags = featurizer.transform_lines(
+                token_features, block.indices, block.sizes, consume=True
+            )
+            keep[first:last] &= bags.sizes > 0
+            bags = bags.select(keep[first:last])
+            used[bags.indices] = True
+            features.append(bags)
+        scan.words.clear()
+        if not keep.any():
             raise DataError(f"{name}: no labelled line has a word left after pruning")
-        rows, labels, tokens = rows.select(usable), labels.select(usable), tokens[usable]
-        return model, TrainingData(rows, labels, tokens)
+        model = Model.initial(
+            np.flatnonzero(used), nlabels=len(vocab.labels), dim=self.dim, rng=rng
+        )
+        rows = SpooledBags(np.int32)
+        for _first, _last, bags in features.blocks(_BLOCK_IDS):
+            rows.append(model.rows_of(bags))
+        features.close()
+        return model, TrainingData(rows, labels.select(keep), tokens[keep])
 
     def _vocabulary(self, scan: Scan, name: str) -> Vocabulary:
         if scan.lines == 0:
@@ -609,7 +613,8 @@ class _Reader:
         self._forget()
 
     def _forget(self) -> None:
-        self.scan = Scan(self.label_prefix)
+        # Chunks are bounded already (_PREDICT_CELLS): they never need a temporary file.
+        self.scan = Scan(self.label_prefix, memory_entries=sys.maxsize)
         self.cache = TokenFeatureCache(self.featurizer)
 
     def read(self, chunk: Sequence[str | bytes]) -> tuple[Bags, TokenTable, npt.NDArray[np.bool_]]:
@@ -671,15 +676,6 @@ def _as_bytes(text: str | bytes) -> bytes:
 def _check_texts(texts: object) -> None:
     if isinstance(texts, (str, bytes)):
         raise ParameterError("texts", "must be a list of texts, not one text; wrap it in a list")
-
-
-def _used_features(indices: npt.NDArray[np.integer], n_features: int) -> npt.NDArray[np.int64]:
-    """The distinct feature ids in `indices`, sorted (a mask, not a sort: ids are bounded)."""
-    used = np.zeros(n_features, dtype=bool)
-    # In blocks: indexing widens int32 ids to intp, a copy twice the size of the corpus's ids.
-    for start in range(0, indices.size, _BLOCK_IDS):
-        used[indices[start : start + _BLOCK_IDS]] = True
-    return np.flatnonzero(used).astype(np.int64)
 
 
 def _gold_labels(table: TokenTable, vocab: Vocabulary) -> Bags:

@@ -22,6 +22,10 @@ class TrainingError(FtlError):
     """Training could not produce a usable model (divergence, nothing to learn)."""
 
 
+class StorageError(FtlError):
+    """Temporary files could not be written (a full or read-only temporary directory)."""
+
+
 class NotFittedError(FtlError, AttributeError):
     """The classifier was used before `fit` or `load`."""
 

@@ -132,6 +132,8 @@ class Featurizer:
         self.maxn = maxn
         self.nwords = len(vocab.words)
         self.n_features = self.nwords + self.bucket
+        # Feature ids fit in int32 unless the bucket is huge.
+        self.id_type: type[np.integer] = np.int32 if self.n_features < 2**31 else np.int64
         words = [encode_token(w) for w in vocab.words]
         # Tokens arrive as the bytes read; looking them up as bytes saves decoding each one.
         self._word_ids = {word: i for i, word in enumerate(words)}
@@ -192,9 +194,8 @@ class Featurizer:
             int(sizes[occurrences[i : i + _BLOCK_ENTRIES]].sum())
             for i in range(0, occurrences.size, _BLOCK_ENTRIES)
         ) + sum(int(np.maximum(lengths - n + 1, 0).sum()) for n in range(2, self.word_ngrams + 1))
-        index_type = np.int32 if self.n_features < 2**31 else np.int64
         out_indptr = np.zeros(lengths.size + 1, dtype=np.int64)
-        out_indices: npt.NDArray[np.integer] = np.empty(total, dtype=index_type)
+        out_indices: npt.NDArray[np.integer] = np.empty(total, dtype=self.id_type)
         for first in range(0, lengths.size, _BLOCK_LINES):
             last = min(first + _BLOCK_LINES, lengths.size)
             occ = occurrences[line_ends[first] : line_ends[last]]

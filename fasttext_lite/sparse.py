@@ -46,6 +46,20 @@ def take_rows(indptr: IntArray, which: IntArray) -> Gathered:
     return Gathered(owner, positions, new_indptr)
 
 
+def block_bounds(indptr: IntArray, entries: int) -> npt.NDArray[np.int64]:
+    """Consecutive ranges of CSR rows [first, last) covering all rows, each holding about
+    `entries` entries and at least one row; shape (n, 2).
+
+    >>> block_bounds(np.array([0, 2, 3, 4, 4, 7]), 2).tolist()
+    [[0, 1], [1, 3], [3, 5]]
+    """
+    nrows = indptr.size - 1
+    targets = np.arange(entries, int(indptr[-1]), entries)
+    cuts = np.unique(np.concatenate([[0], np.searchsorted(indptr, targets), [nrows]]))
+    cuts = cuts.astype(np.int64)
+    return np.stack([cuts[:-1], cuts[1:]], axis=1)
+
+
 class Bags(NamedTuple):
     """Lines as bags of ids: line i holds `indices[indptr[i]:indptr[i + 1]]`.
 
@@ -72,6 +86,15 @@ class Bags(NamedTuple):
     @property
     def sizes(self) -> npt.NDArray[np.int64]:
         return np.diff(self.indptr)
+
+    def take(self, lines: IntArray) -> Bags:
+        """The bags of `lines`, in that order.
+
+        >>> Bags.of([[3, 1], [], [2]]).take(np.array([2, 0])).indices.tolist()
+        [2, 3, 1]
+        """
+        got = take_rows(self.indptr, lines)
+        return Bags(got.indptr.astype(np.int64), self.indices[got.positions])
 
     def weights(self, ncolumns: int, dtype: type[np.floating] = np.float64) -> sp.csr_array:
         """The averaging weights: (lines, ncolumns), each entry 1/len(line), summed where an id

@@ -1,6 +1,9 @@
 """The SGD loop (fastText `src/fasttext.cc`: `supervised`, `trainThread`), in mini-batches.
 
-Each epoch visits the lines in a fresh seeded order. The learning rate decays linearly to zero
+Each epoch visits the lines in a fresh seeded order: the lines wait in a `SpooledBags` (on
+disk, for a large corpus), cut in blocks of consecutive lines; an epoch takes the blocks in a
+random order, a window of them at a time, and shuffles the lines within each window. A corpus
+that fits in one window (cooking does, many times over) is shuffled whole. The learning rate decays linearly to zero
 with the tokens processed, as in fastText. A batch's gradients are computed with matrix
 products; a batch of one line is exactly fastText's per-example update.
 
@@ -35,6 +38,7 @@ from fasttext_lite.errors import TrainingError
 from fasttext_lite.losses import Loss
 from fasttext_lite.model import Model
 from fasttext_lite.sparse import Bags, take_rows
+from fasttext_lite.spool import SpooledBags
 
 # (tokens processed so far, mean loss per line since the last call, current learning rate)
 Progress = Callable[[int, float, float], None]
@@ -50,6 +54,14 @@ MAX_ROW_STEP = 1.0
 AUTO_BATCH_MAX = 256
 AUTO_MIN_STEPS = 200
 AUTO_GROWTH = 8
+
+# Lines are read from the spool in blocks of at most BLOCK_ENTRIES ids, at least
+# MIN_BLOCKS per worker, and shuffled in windows of WINDOW_ENTRIES ids shared by the workers:
+# the window bounds training's memory (a few times 16 MB) whatever the corpus size, and mixes
+# lines from dozens of places in the corpus.
+BLOCK_ENTRIES = 1 << 16
+MIN_BLOCKS = 16
+WINDOW_ENTRIES = 1 << 22
 
 # How many batches pass between progress reports: often enough for a smooth bar, rare enough
 # to cost nothing.
@@ -85,7 +97,7 @@ def batch_sizes(batch_size: int, nlines: int) -> tuple[int, int]:
 class TrainingData(NamedTuple):
     """Lines ready for the model: their rows of A, gold labels, and token counts."""
 
-    rows: Bags  # each line's rows of A (none empty); a line's hidden vector is their mean
+    rows: SpooledBags  # each line's rows of A (none empty); a line's hidden vector is their mean
     labels: Bags  # each line's gold label ids
     tokens: npt.NDArray[np.integer]  # tokens per line (words, labels and </s>), for the lr decay
 
@@ -107,21 +119,22 @@ def train(
     With `threads` > 1 the lines are split among that many worker processes updating the one
     model; with 1, the result depends only on `rng`.
     """
-    nlines = data.rows.nlines
     total = int(data.tokens.sum()) * epoch
+    per_block = min(BLOCK_ENTRIES, max(1, data.rows.entries // (MIN_BLOCKS * threads)))
+    blocks = data.rows.block_bounds(per_block)
     # Per worker: tokens done, summed loss, lines done. Each worker writes only its own row;
     # all read the tokens of all for the learning rate, which decays with the work of all.
     tally = np.zeros((threads, 3))
-    settings = _Settings(loss, lr, epoch, batch_size, total)
+    settings = _Settings(loss, lr, epoch, batch_size, total, max(1, WINDOW_ENTRIES // threads))
     # Small products: see single_blas_thread.
     with single_blas_thread():
         if threads == 1:
             report = _Reporter(tally, settings, progress)
-            _work(model, data, np.arange(nlines), rng, tally, 0, settings, report)
+            _work(model, data, blocks, rng, tally, 0, settings, report)
         else:
             tally = processes.shared(tally)
             report = _Reporter(tally, settings, progress)
-            parts = np.array_split(rng.permutation(nlines), threads)
+            parts = np.array_split(blocks[rng.permutation(len(blocks))], threads)
             streams = [np.random.default_rng(seed) for seed in rng.integers(2**63, size=threads)]
             model.input, model.output = (
                 processes.shared(model.input),
@@ -144,6 +157,7 @@ class _Settings(NamedTuple):
     epoch: int
     batch_size: int
     total_tokens: int  # over all epochs
+    window_entries: int  # ids a worker shuffles at once
 
 
 class _Reporter:
@@ -173,37 +187,53 @@ class _Reporter:
 def _work(
     model: Model,
     data: TrainingData,
-    mine: npt.NDArray[np.intp],
+    blocks: npt.NDArray[np.int64],
     rng: np.random.Generator,
     tally: npt.NDArray[np.float64],
     index: int,
     settings: _Settings,
     report: _Reporter | None,
 ) -> None:
-    """One worker's epochs over its lines `mine`."""
+    """One worker's epochs over its blocks of lines (ranges [first, last))."""
     loss, lr, total = settings.loss, settings.lr, settings.total_tokens
-    first, last = batch_sizes(settings.batch_size, mine.size)
-    batcher = Batcher(data.rows, model.input.shape[0], model.input.dtype.type)
+    first, last = batch_sizes(settings.batch_size, int((blocks[:, 1] - blocks[:, 0]).sum()))
+    batcher = Batcher(Bags.of([]), model.input.shape[0], model.input.dtype.type)
     batches = 0
     for epoch_index in range(settings.epoch):
-        order = mine[rng.permutation(mine.size)]
-        targets = data.labels if loss.multi_label else _draw_one_label(data.labels, rng)
-        start = 0
-        while start < order.size:
-            done = tally[:, 0].sum() / total
-            lines = order[start : start + round(first + (last - first) * done)]
-            start += lines.size
-            current_lr = lr * (1.0 - done)
-            value = _step(model, batcher, targets, lines, loss=loss, lr=current_lr)
-            if not np.isfinite(value):
-                raise TrainingError(
-                    f"training diverged in epoch {epoch_index + 1} (the loss is not finite);"
-                    f" try a smaller learning rate than {lr}"
-                )
-            tally[index] += (data.tokens[lines].sum(), value, lines.size)
-            batches += 1
-            if report is not None and batches % _REPORT_EVERY == 0:
-                report(current_lr)
+        for window in _windows(data.rows, blocks[rng.permutation(len(blocks))], settings):
+            lines = np.concatenate([np.arange(*bounds) for bounds in window.tolist()])
+            batcher.bags = data.rows.gather(window)
+            labels = data.labels.take(lines)
+            targets = labels if loss.multi_label else _draw_one_label(labels, rng)
+            tokens = data.tokens[lines]
+            order = rng.permutation(lines.size)
+            start = 0
+            while start < order.size:
+                done = tally[:, 0].sum() / total
+                batch = order[start : start + round(first + (last - first) * done)]
+                start += batch.size
+                current_lr = lr * (1.0 - done)
+                value = _step(model, batcher, targets, batch, loss=loss, lr=current_lr)
+                if not np.isfinite(value):
+                    raise TrainingError(
+                        f"training diverged in epoch {epoch_index + 1} (the loss is not"
+                        f" finite); try a smaller learning rate than {lr}"
+                    )
+                tally[index] += (tokens[batch].sum(), value, batch.size)
+                batches += 1
+                if report is not None and batches % _REPORT_EVERY == 0:
+                    report(current_lr)
+
+
+def _windows(
+    spool: SpooledBags, blocks: npt.NDArray[np.int64], settings: _Settings
+) -> list[npt.NDArray[np.int64]]:
+    """The blocks in groups of about `window_entries` ids (at least one block each)."""
+    indptr = spool.indptr
+    entries = indptr[blocks[:, 1]] - indptr[blocks[:, 0]]
+    group = (np.cumsum(entries) - entries) // settings.window_entries
+    cuts = np.flatnonzero(np.diff(group)) + 1
+    return [window for window in np.split(blocks, cuts) if window.size]
 
 
 def _draw_one_label(labels: Bags, rng: np.random.Generator) -> npt.NDArray[np.integer]:

@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from fasttext_lite.data import EOS_BYTES, decode, split_lines
+from fasttext_lite.sparse import block_bounds
+from fasttext_lite.spool import MEMORY_ENTRIES, SpooledBags
 
 _BLOCK = 1 << 22
 T = TypeVar("T", bound=Hashable)
@@ -43,33 +45,36 @@ class _FirstSeen(dict[T, int]):
 
 
 class TokenTable:
-    """Distinct tokens in first-seen order, and each line as indices into them.
+    """Distinct tokens in first-seen order, and each line as indices into them (in a
+    `SpooledBags`: a large corpus's lines wait in a temporary file), with each token's count.
 
-    >>> table = TokenTable()
-    >>> table.add(["a", "b", "a"]); table.add(["b"])
+    >>> table = TokenTable.of([["a", "b", "a"], ["b"]])
     >>> table.tokens, table.occurrences.tolist(), table.lengths.tolist(), table.counts().tolist()
     (['a', 'b'], [0, 1, 0, 1], [3, 1], [2, 2])
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, memory_entries: int = MEMORY_ENTRIES) -> None:
         self.index: _FirstSeen[str | bytes] = _FirstSeen()
-        self._occurrences = array("i")
-        self._lengths = array("i")
+        self.lines = SpooledBags(np.int32, memory_entries=memory_entries)
+        self._counts = np.zeros(0, dtype=np.int64)
 
-    def add(self, tokens: Sequence[str | bytes]) -> None:
-        """Append one line."""
-        self._occurrences.extend(map(self.index.__getitem__, tokens))
-        self._lengths.append(len(tokens))
-
-    def extend(self, occurrences: npt.NDArray[np.int32], lengths: npt.NDArray[np.int32]) -> None:
+    def extend(self, occurrences: npt.NDArray[np.int32], lengths: npt.NDArray[np.integer]) -> None:
         """Append lines already numbered (indices into `keys`)."""
-        self._occurrences.frombytes(occurrences.astype(np.int32, copy=False).tobytes())
-        self._lengths.frombytes(lengths.astype(np.int32, copy=False).tobytes())
+        self.lines.append_ids(occurrences, lengths)
+        nkeys = len(self.keys)
+        if self._counts.size < nkeys:
+            grown = np.zeros(max(nkeys, 2 * self._counts.size), dtype=np.int64)
+            grown[: self._counts.size] = self._counts
+            self._counts = grown
+        # bincount widens its input to int64: in blocks, a large input is not copied whole.
+        for start in range(0, occurrences.size, _BLOCK):
+            block = occurrences[start : start + _BLOCK]
+            self._counts[:nkeys] += np.bincount(block, minlength=nkeys)
 
     def clear(self) -> None:
-        """Forget the lines, freeing their memory (the occurrences are as large as the corpus)."""
-        self._occurrences = array("i")
-        self._lengths = array("i")
+        """Forget the lines, freeing their memory, and their counts; keep the tokens."""
+        self.lines.close()
+        self._counts[:] = 0
 
     @property
     def keys(self) -> list[str | bytes]:
@@ -83,46 +88,50 @@ class TokenTable:
 
     @property
     def occurrences(self) -> npt.NDArray[np.int32]:
-        return np.frombuffer(self._occurrences, dtype=np.int32)
+        """All lines' indices, back to back (read into memory if they were spilled)."""
+        return self.lines.read(0, self.lines.nlines).indices.astype(np.int32, copy=False)
 
     @property
-    def lengths(self) -> npt.NDArray[np.int32]:
-        return np.frombuffer(self._lengths, dtype=np.int32)
+    def lengths(self) -> npt.NDArray[np.int64]:
+        return self.lines.sizes
 
     def counts(self) -> npt.NDArray[np.int64]:
-        counts = np.zeros(len(self.keys), dtype=np.int64)
-        occurrences = self.occurrences
-        # In blocks: bincount widens its input to int64, a copy as large as the corpus.
-        for start in range(0, occurrences.size, _BLOCK):
-            counts += np.bincount(occurrences[start : start + _BLOCK], minlength=counts.size)
-        return counts
+        """How often each token occurs in the lines."""
+        return self._counts[: len(self.keys)].copy()
 
     def write(self, handle: BinaryIO) -> None:
-        """Write the table (bytes keys) for `read`, in another process of the same machine."""
+        """Write the table (bytes keys) for `append`, in another process of the same machine."""
         keys = cast(list[bytes], self.keys)
         blob = b"\n".join(keys)  # a token never holds a newline
-        sizes = (len(keys), len(blob), len(self._occurrences), len(self._lengths))
-        handle.write(struct.pack("<4Q", *sizes))
+        lengths = self.lengths
+        handle.write(struct.pack("<3Q", len(keys), len(blob), lengths.size))
         handle.write(blob)
-        handle.write(self._occurrences.tobytes())
-        handle.write(self._lengths.tobytes())
+        handle.write(lengths.data)
+        for _first, _last, lines in self.lines.blocks(_BLOCK):
+            handle.write(lines.indices.data)
 
-    @classmethod
-    def read(cls, handle: BinaryIO) -> tuple[list[bytes], array[int], array[int]]:
-        """(keys, occurrences, lengths) as `write` wrote them."""
-        nkeys, nblob, noccurrences, nlengths = struct.unpack("<4Q", handle.read(32))
+    def append(self, handle: BinaryIO) -> None:
+        """Append the lines of a table written by `write`, after this table's lines; its new
+        tokens are numbered after this table's, in their first-seen order."""
+        nkeys, nblob, nlines = struct.unpack("<3Q", handle.read(24))
         blob = handle.read(nblob)
         keys = blob.split(b"\n") if nkeys else []
-        occurrences, lengths = array("i"), array("i")
-        occurrences.fromfile(handle, noccurrences)
-        lengths.fromfile(handle, nlengths)
-        return keys, occurrences, lengths
+        ids = np.fromiter(map(self.index.__getitem__, keys), np.int32, count=len(keys))
+        lengths = np.frombuffer(handle.read(8 * nlines), dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        for first, last in block_bounds(indptr, _BLOCK).tolist():
+            theirs = np.frombuffer(handle.read(4 * int(indptr[last] - indptr[first])), np.int32)
+            self.extend(ids[theirs], lengths[first:last])
 
     @classmethod
     def of(cls, lines: Iterable[Sequence[str | bytes]]) -> TokenTable:
         table = cls()
+        occurrences: list[int] = []
+        lengths: list[int] = []
         for tokens in lines:
-            table.add(tokens)
+            occurrences.extend(map(table.index.__getitem__, tokens))
+            lengths.append(len(tokens))
+        table.extend(np.array(occurrences, dtype=np.int32), np.array(lengths, dtype=np.int64))
         return table
 
 
@@ -141,10 +150,10 @@ class Scan:
     ([b'x', b'y'], [0, 1, 0], [1, 2, 0])
     """
 
-    def __init__(self, label_prefix: bytes) -> None:
+    def __init__(self, label_prefix: bytes, *, memory_entries: int = MEMORY_ENTRIES) -> None:
         self.label_prefix = label_prefix
-        self.words = TokenTable()
-        self.labels = TokenTable()
+        self.words = TokenTable(memory_entries=memory_entries)
+        self.labels = TokenTable(memory_entries=memory_entries)
         self._seen: _FirstSeen[bytes] = _FirstSeen()
         # Per token seen, in first-seen order: its word id (>= 0) or ~ its label id (< 0).
         self._ids = array("i")
@@ -183,14 +192,8 @@ class Scan:
     def append(self, handle: BinaryIO) -> None:
         """Append the lines of another scan, written by `write` (after this scan's lines,
         its tokens numbered after this scan's in their first-seen order)."""
-        none = np.zeros(0, dtype=np.int32)
-        for table in (self.words, self.labels):
-            keys, occurrences, lengths = TokenTable.read(handle)
-            ids = np.fromiter(map(table.index.__getitem__, keys), np.int32, count=len(keys))
-            theirs = np.frombuffer(occurrences, dtype=np.int32)
-            for start in range(0, theirs.size, _BLOCK):
-                table.extend(ids[theirs[start : start + _BLOCK]], none)
-            table.extend(none, np.frombuffer(lengths, dtype=np.int32))
+        self.words.append(handle)
+        self.labels.append(handle)
 
     def write(self, handle: BinaryIO) -> None:
         """Write the lines and tokens read for `append` (words, then labels)."""

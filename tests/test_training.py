@@ -21,6 +21,7 @@ from fasttext_lite import (
 from fasttext_lite.losses import LOSSES, Loss, LossGradient
 from fasttext_lite.model import Model
 from fasttext_lite.sparse import Bags
+from fasttext_lite.spool import SpooledBags
 from fasttext_lite.train import Progress, TrainingData, train
 
 FloatArray = npt.NDArray[np.floating]
@@ -80,7 +81,9 @@ def synthetic(
         np.arange(nrows, dtype=np.int64), nlabels=nlabels, dim=4, rng=rng, dtype=np.float64
     )
     tokens = np.full(nlines, TOKENS_PER_LINE, dtype=np.int64)
-    return model, TrainingData(Bags.of(rows), Bags.of(labels), tokens)
+    spool = SpooledBags(np.int32)
+    spool.append(Bags.of(rows))
+    return model, TrainingData(spool, Bags.of(labels), tokens)
 
 
 @pytest.mark.parametrize("batch_size", [1, 4])
