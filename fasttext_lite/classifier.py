@@ -20,7 +20,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 from tqdm import tqdm
 
 from fasttext_lite import processes, serialization
@@ -39,15 +38,15 @@ from fasttext_lite.errors import (
     ParameterError,
     TrainingError,
 )
-from fasttext_lite.features import Featurizer, TokenFeatureCache
+from fasttext_lite.features import Featurizer, TokenFeatureCache, TokenFeatures
 from fasttext_lite.losses import LOSSES
 from fasttext_lite.metrics import Evaluation, Meter
 from fasttext_lite.model import Model
-from fasttext_lite.sparse import Bags
+from fasttext_lite.sparse import Bags, take_rows
 from fasttext_lite.spool import SpooledBags
 from fasttext_lite.train import Progress, TrainingData, single_blas_thread, train
 from fasttext_lite.version import __version__
-from fasttext_lite.vocab import Scan, TokenTable, Vocabulary, ids_of
+from fasttext_lite.vocab import Scan, TokenTable, Vocabulary, ids_of, numbered
 
 # Score matrices in prediction hold at most this many floats (lines x labels).
 _PREDICT_CELLS = 1 << 21
@@ -261,7 +260,18 @@ class FastTextClassifier:
         )
         rng = np.random.default_rng(self.seed)
         lines, tokens_read, unlabelled = scan.lines, scan.tokens, scan.unlabelled_lines
-        model, data = self._prepare(scan, vocab, featurizer, rng, name)
+        labels = _gold_labels(scan.labels, vocab)
+        tokens = (scan.words.lengths + scan.labels.lengths).astype(np.int32)
+        words = scan.words.lines
+        token_features = featurizer.token_features(
+            scan.words.keys, numbered(scan.words, self.min_count)
+        )
+        # From here on, the lines' word indices are all training needs of the scan: its
+        # distinct tokens and their lookup tables (tens of megabytes) can go.
+        del scan
+        model, data = self._prepare(
+            words, token_features, labels, tokens, featurizer, rng=rng, name=name
+        )
         with self._progress_bar(int(data.tokens.sum()) * self.epoch) as report:
             train(
                 model,
@@ -293,36 +303,38 @@ class FastTextClassifier:
 
     def _prepare(
         self,
-        scan: Scan,
-        vocab: Vocabulary,
+        words: SpooledBags,
+        token_features: TokenFeatures,
+        labels: Bags,
+        tokens: npt.NDArray[np.int32],
         featurizer: Featurizer,
+        *,
         rng: np.random.Generator,
         name: str,
     ) -> tuple[Model, TrainingData]:
         """The initial model and the lines it trains on: those with a known label and at
         least one feature, as bags of rows of A.
 
-        Two passes over the scanned lines, each a block at a time: the first finds their
-        features (and so which features get a row of A), the second the rows."""
-        labels = _gold_labels(scan.labels, vocab)
-        tokens = scan.words.lengths + scan.labels.lengths
+        Two passes over the scanned lines (`words`, closed here), a block at a time: the
+        first finds their features (and so which features get a row of A), the second the
+        rows."""
         keep = labels.sizes > 0
         used = np.zeros(featurizer.n_features, dtype=bool)
-        token_features = featurizer.token_features(scan.words.keys)
         features = SpooledBags(featurizer.id_type)
-        for first, last, block in scan.words.lines.blocks(_BLOCK_IDS):
+        for first, last, block in words.blocks(_BLOCK_IDS):
+            occurrences = block.indices.astype(np.int32, copy=False)
             bags = featurizer.transform_lines(
-                token_features, block.indices, block.sizes, consume=True
+                token_features, occurrences, block.sizes, consume=True
             )
             keep[first:last] &= bags.sizes > 0
             bags = bags.select(keep[first:last])
             used[bags.indices] = True
             features.append(bags)
-        scan.words.clear()
+        words.close()
         if not keep.any():
             raise DataError(f"{name}: no labelled line has a word left after pruning")
         model = Model.initial(
-            np.flatnonzero(used), nlabels=len(vocab.labels), dim=self.dim, rng=rng
+            np.flatnonzero(used), nlabels=len(featurizer.vocab.labels), dim=self.dim, rng=rng
         )
         rows = SpooledBags(np.int32)
         for _first, _last, bags in features.blocks(_BLOCK_IDS):
@@ -681,14 +693,18 @@ def _check_texts(texts: object) -> None:
 def _gold_labels(table: TokenTable, vocab: Vocabulary) -> Bags:
     """Each line's labels that the vocabulary kept (a label written twice on a line is still
     one gold label)."""
-    ids = ids_of(table.tokens, vocab.label_ids)[table.occurrences]
-    line = np.repeat(np.arange(table.lengths.size), table.lengths)
-    known = ids >= 0
-    gold = sp.coo_array(
-        (np.ones(int(known.sum()), dtype=np.float32), (line[known], ids[known])),
-        shape=(table.lengths.size, len(vocab.labels)),
-    ).tocsr()
-    return Bags(gold.indptr.astype(np.int64), gold.indices)
+    known = ids_of(table.tokens, vocab.label_ids).astype(np.int32)
+    gold = Bags(table.lines.indptr, table.occurrences).map(lambda occurrences: known[occurrences])
+    # Only a line with several labels can repeat one: look for repeats among those alone
+    # (most lines have one label), and mark them -1 for `map` to drop.
+    got = take_rows(gold.indptr, np.flatnonzero(gold.sizes > 1))
+    pairs = got.owner * len(vocab.labels) + gold.indices[got.positions]
+    repeated = np.ones(pairs.size, dtype=bool)
+    repeated[np.unique(pairs, return_index=True)[1]] = False
+    if not repeated.any():
+        return gold
+    gold.indices[got.positions[repeated]] = -1
+    return gold.map(lambda ids: ids)
 
 
 def _top_k(

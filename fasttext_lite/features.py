@@ -8,6 +8,7 @@ because only the model knows which features have rows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, NamedTuple, TypeVar, cast
 
@@ -135,12 +136,17 @@ class Featurizer:
         # Feature ids fit in int32 unless the bucket is huge.
         self.id_type: type[np.integer] = np.int32 if self.n_features < 2**31 else np.int64
         words = [encode_token(w) for w in vocab.words]
-        # Tokens arrive as the bytes read; looking them up as bytes saves decoding each one.
-        self._word_ids = {word: i for i, word in enumerate(words)}
         # Only word n-grams need the words' hashes.
         self._word_hashes = as_signed(fnv1a_many(words)) if word_ngrams > 1 else None
         # Each vocabulary word's own id followed by its char n-gram ids, as CSR.
         self._word_indptr, self._word_features = self._subword_table(words, np.arange(self.nwords))
+
+    @functools.cached_property
+    def _word_ids(self) -> dict[bytes, int]:
+        """Each word's id, by its bytes: tokens arrive as the bytes read, and looking them up
+        as bytes saves decoding each one. Built on first use: training knows its tokens'
+        word ids from the vocabulary already (see `token_features`)."""
+        return {encode_token(word): i for i, word in enumerate(self.vocab.words)}
 
     def transform(self, examples: Sequence[Example]) -> Bags:
         """The feature ids of each line, a repeated feature once per occurrence."""
@@ -165,10 +171,14 @@ class Featurizer:
             self.token_features(tokens), occurrences, lengths, consume=consume
         )
 
-    def token_features(self, tokens: Sequence[str | bytes]) -> TokenFeatures:
-        """What lines need of each distinct token: its word id, features and hash."""
+    def token_features(
+        self, tokens: Sequence[str | bytes], word_ids: npt.NDArray[np.int64] | None = None
+    ) -> TokenFeatures:
+        """What lines need of each distinct token: its word id, features and hash. Give the
+        tokens' `word_ids` (-1 for none) if they are known already."""
         raw = [t if isinstance(t, bytes) else encode_token(t) for t in tokens]
-        word_ids = ids_of(raw, self._word_ids)
+        if word_ids is None:
+            word_ids = ids_of(raw, self._word_ids)
         indptr, features = self._token_features(raw, word_ids)
         hashes = self._token_hashes(raw, word_ids) if self.word_ngrams > 1 else None
         return TokenFeatures(word_ids, indptr, features, hashes)

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from fasttext_lite.sparse import Bags
 
 FloatArray = npt.NDArray[np.floating]
-_INIT_ROWS = 1 << 16
+_INIT_ROWS = 1 << 12
 
 
 class Gradients(NamedTuple):

@@ -71,7 +71,8 @@ class SpooledBags:
 
     def _spill(self) -> None:
         try:
-            self._file = tempfile.TemporaryFile()
+            # Open for the spool's lifetime, closed by `close` (or at exit).
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115
         except OSError as error:
             raise StorageError(_no_room(error)) from None
         held, self._held = self._held, []
@@ -140,8 +141,9 @@ class SpooledBags:
                 filled += stop - start
         else:
             self._read_file(starts, stops, out)
-        lines = np.concatenate([np.arange(first, last) for first, last in ranges.tolist()] or [[]])
-        lines = lines.astype(np.int64)
+        lines = np.concatenate(
+            [np.arange(first, last) for first, last in ranges.tolist()] or [np.zeros(0, np.int64)]
+        )
         new_indptr = np.zeros(lines.size + 1, dtype=np.int64)
         np.cumsum(indptr[lines + 1] - indptr[lines], out=new_indptr[1:])
         return Bags(new_indptr, out)
@@ -171,7 +173,7 @@ class SpooledBags:
             self._file.flush()
             self._unflushed = False
         fd, width = self._file.fileno(), self.dtype.itemsize
-        view = memoryview(out).cast("B")
+        view = memoryview(out).cast("B")  # type: ignore[arg-type]
         filled = 0
         for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
             wanted, offset = (stop - start) * width, start * width

@@ -3,9 +3,9 @@
 Each epoch visits the lines in a fresh seeded order: the lines wait in a `SpooledBags` (on
 disk, for a large corpus), cut in blocks of consecutive lines; an epoch takes the blocks in a
 random order, a window of them at a time, and shuffles the lines within each window. A corpus
-that fits in one window (cooking does, many times over) is shuffled whole. The learning rate decays linearly to zero
-with the tokens processed, as in fastText. A batch's gradients are computed with matrix
-products; a batch of one line is exactly fastText's per-example update.
+that fits in one window (cooking does, many times over) is shuffled whole. The learning rate
+decays linearly to zero with the tokens processed, as in fastText. A batch's gradients are
+computed with matrix products; a batch of one line is exactly fastText's per-example update.
 
 Batching without changing what `lr` means: summing b per-line steps into one would give a row
 shared by many lines of the batch (`</s>`, frequent words, label rows of B) up to b steps at
@@ -57,11 +57,13 @@ AUTO_GROWTH = 8
 
 # Lines are read from the spool in blocks of at most BLOCK_ENTRIES ids, at least
 # MIN_BLOCKS per worker, and shuffled in windows of WINDOW_ENTRIES ids shared by the workers:
-# the window bounds training's memory (a few times 16 MB) whatever the corpus size, and mixes
-# lines from dozens of places in the corpus.
+# the window bounds training's memory (some tens of megabytes) whatever the corpus size, and
+# mixes lines from dozens of places in the corpus.
 BLOCK_ENTRIES = 1 << 16
 MIN_BLOCKS = 16
-WINDOW_ENTRIES = 1 << 22
+WINDOW_ENTRIES = 1 << 21
+
+_NO_LINES = Bags.of([])
 
 # How many batches pass between progress reports: often enough for a smooth bar, rare enough
 # to cost nothing.
@@ -197,11 +199,12 @@ def _work(
     """One worker's epochs over its blocks of lines (ranges [first, last))."""
     loss, lr, total = settings.loss, settings.lr, settings.total_tokens
     first, last = batch_sizes(settings.batch_size, int((blocks[:, 1] - blocks[:, 0]).sum()))
-    batcher = Batcher(Bags.of([]), model.input.shape[0], model.input.dtype.type)
+    batcher = Batcher(_NO_LINES, model.input.shape[0], model.input.dtype.type)
     batches = 0
     for epoch_index in range(settings.epoch):
         for window in _windows(data.rows, blocks[rng.permutation(len(blocks))], settings):
             lines = np.concatenate([np.arange(*bounds) for bounds in window.tolist()])
+            batcher.bags = _NO_LINES  # the last window's lines go before the next come
             batcher.bags = data.rows.gather(window)
             labels = data.labels.take(lines)
             targets = labels if loss.multi_label else _draw_one_label(labels, rng)

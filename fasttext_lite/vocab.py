@@ -269,12 +269,27 @@ class Vocabulary:
 
 
 def _by_count(table: TokenTable, minimum: int) -> tuple[list[str], list[int]]:
+    ids = numbered(table, minimum)
+    kept = np.flatnonzero(ids >= 0)
+    order = kept[np.argsort(ids[kept])]
+    tokens = table.tokens
+    return [tokens[i] for i in order], table.counts()[order].tolist()
+
+
+def numbered(table: TokenTable, minimum: int) -> npt.NDArray[np.int64]:
+    """The id of each of the table's tokens in the vocabulary `Vocabulary.build` makes with
+    this minimum count, or -1 for a token it prunes.
+
+    >>> numbered(TokenTable.of([["a", "b", "b", "c"]]), 1).tolist()
+    [1, 0, 2]
+    """
     counts = table.counts()
     # A stable sort over first-seen order keeps ties in first-seen order.
     order = np.argsort(-counts, kind="stable")
     order = order[counts[order] >= minimum]
-    tokens = table.tokens
-    return [tokens[i] for i in order], counts[order].tolist()
+    ids = np.full(counts.size, -1, dtype=np.int64)
+    ids[order] = np.arange(order.size)
+    return ids
 
 
 def ids_of(tokens: Sequence[T], ids: dict[T, int]) -> npt.NDArray[np.int64]:
