@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from fasttext_lite import processes, serialization
+from fasttext_lite import heap, processes, serialization
 from fasttext_lite.data import (
     DEFAULT_LABEL_PREFIX,
     encode_token,
@@ -54,7 +54,7 @@ _PREDICT_CELLS = 1 << 21
 # an endless stream of new words.
 _READER_TOKENS = 1 << 20
 # Ids featurized at once in training: bounds the temporary arrays to some tens of megabytes.
-_BLOCK_IDS = 1 << 20
+_BLOCK_IDS = 1 << 18
 # Lines scanned at once in training: enough to number their tokens in C, few enough that the
 # block's token objects take a few megabytes.
 _SCAN_LINES = 4096
@@ -89,6 +89,16 @@ class TopLabels(NamedTuple):
 
     ids: npt.NDArray[np.intp]
     probabilities: npt.NDArray[np.float32]
+
+
+class _Scanned(NamedTuple):
+    """What training needs of a scan: its lines, what their tokens stand for, their gold
+    labels and how many tokens each had."""
+
+    words: SpooledBags  # each line's words (and `</s>`), as indices into `tokens`
+    tokens: TokenFeatures
+    labels: Bags
+    sizes: npt.NDArray[np.int32]  # tokens per line, words, labels and `</s>`
 
 
 @dataclass(frozen=True)
@@ -254,24 +264,25 @@ class FastTextClassifier:
             )
         started = time.perf_counter()
         scan = read()
+        heap.release()  # what scanning freed
         vocab = self._vocabulary(scan, name)
         featurizer = Featurizer(
             vocab, word_ngrams=self.word_ngrams, bucket=self.bucket, minn=self.minn, maxn=self.maxn
         )
         rng = np.random.default_rng(self.seed)
         lines, tokens_read, unlabelled = scan.lines, scan.tokens, scan.unlabelled_lines
-        labels = _gold_labels(scan.labels, vocab)
-        tokens = (scan.words.lengths + scan.labels.lengths).astype(np.int32)
-        words = scan.words.lines
-        token_features = featurizer.token_features(
-            scan.words.keys, numbered(scan.words, self.min_count)
+        scanned = _Scanned(
+            words=scan.words.lines,
+            tokens=featurizer.token_features(scan.words.keys, numbered(scan.words, self.min_count)),
+            labels=_gold_labels(scan.labels, vocab),
+            sizes=(scan.words.lengths + scan.labels.lengths).astype(np.int32),
         )
-        # From here on, the lines' word indices are all training needs of the scan: its
-        # distinct tokens and their lookup tables (tens of megabytes) can go.
+        # The scan's distinct tokens and their lookup tables (tens of megabytes) can go.
         del scan
-        model, data = self._prepare(
-            words, token_features, labels, tokens, featurizer, rng=rng, name=name
-        )
+        heap.release()
+        model, data = self._prepare(scanned, featurizer, rng=rng, name=name)
+        del scanned
+        heap.release()  # what preparing freed
         with self._progress_bar(int(data.tokens.sum()) * self.epoch) as report:
             train(
                 model,
@@ -302,22 +313,14 @@ class FastTextClassifier:
         return self
 
     def _prepare(
-        self,
-        words: SpooledBags,
-        token_features: TokenFeatures,
-        labels: Bags,
-        tokens: npt.NDArray[np.int32],
-        featurizer: Featurizer,
-        *,
-        rng: np.random.Generator,
-        name: str,
+        self, scanned: _Scanned, featurizer: Featurizer, *, rng: np.random.Generator, name: str
     ) -> tuple[Model, TrainingData]:
         """The initial model and the lines it trains on: those with a known label and at
         least one feature, as bags of rows of A.
 
-        Two passes over the scanned lines (`words`, closed here), a block at a time: the
-        first finds their features (and so which features get a row of A), the second the
-        rows."""
+        Two passes over the scanned lines (closed here), a block at a time: the first finds
+        their features (and so which features get a row of A), the second the rows."""
+        labels, words, token_features = scanned.labels, scanned.words, scanned.tokens
         keep = labels.sizes > 0
         used = np.zeros(featurizer.n_features, dtype=bool)
         features = SpooledBags(featurizer.id_type)
@@ -340,7 +343,7 @@ class FastTextClassifier:
         for _first, _last, bags in features.blocks(_BLOCK_IDS):
             rows.append(model.rows_of(bags))
         features.close()
-        return model, TrainingData(rows, labels.select(keep), tokens[keep])
+        return model, TrainingData(rows, labels.select(keep), scanned.sizes[keep])
 
     def _vocabulary(self, scan: Scan, name: str) -> Vocabulary:
         if scan.lines == 0:

@@ -128,7 +128,10 @@ class Bags(NamedTuple):
             # Writing never overtakes reading: kept <= start.
             indices[kept : kept + ids.size] = ids
             kept += ids.size
-        new_indptr = indptr - np.concatenate([[0], np.cumsum(dropped)])
+        if kept == indices.size:
+            return Bags(indptr, indices)
+        new_indptr = indptr.copy()
+        new_indptr[1:] -= np.cumsum(dropped, out=dropped)
         return Bags(new_indptr, indices[:kept])
 
     def select(self, lines: npt.NDArray[np.bool_]) -> Bags:

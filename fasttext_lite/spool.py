@@ -21,8 +21,8 @@ import numpy.typing as npt
 from fasttext_lite.errors import StorageError
 from fasttext_lite.sparse import Bags, IntArray, block_bounds
 
-# 16 MB of int32 ids stay in memory; a larger corpus is spilled to a temporary file.
-MEMORY_ENTRIES = 1 << 22
+# 4 MB of int32 ids (a million tokens) stay in memory; more are spilled to a temporary file.
+MEMORY_ENTRIES = 1 << 20
 
 
 class SpooledBags:
@@ -41,7 +41,9 @@ class SpooledBags:
         self.dtype = np.dtype(dtype)
         self.memory_entries = memory_entries
         self._held: list[IntArray] = []  # the ids, while in memory
-        self._sizes: list[npt.NDArray[np.int64]] = []  # line sizes, joined into _indptr on use
+        # Line sizes as appended (int32: half the memory of indptr's int64), joined into
+        # _indptr on use.
+        self._sizes: list[npt.NDArray[np.int32]] = []
         self._indptr = np.zeros(1, dtype=np.int64)
         self._entries = 0
         self._file: BinaryIO | None = None
@@ -55,12 +57,14 @@ class SpooledBags:
 
     def append_ids(self, ids: IntArray, sizes: IntArray) -> None:
         """Append lines given as their ids, back to back, and the number of ids of each."""
-        ids = np.asarray(ids)
+        ids, sizes = np.asarray(ids), np.asarray(sizes)
         if ids.dtype.itemsize > self.dtype.itemsize and ids.size:
             limits = np.iinfo(self.dtype)
             if ids.min() < limits.min or ids.max() > limits.max:
                 raise ValueError(f"ids {ids.min()}..{ids.max()} do not fit in {self.dtype}")
-        self._sizes.append(np.asarray(sizes, dtype=np.int64))
+        if sizes.size and sizes.max() > np.iinfo(np.int32).max:
+            raise ValueError("a line of 2^31 ids or more")
+        self._sizes.append(np.asarray(sizes, dtype=np.int32))
         self._entries += ids.size
         if self._file is None and self._entries > self.memory_entries:
             self._spill()
@@ -107,9 +111,12 @@ class SpooledBags:
     def indptr(self) -> npt.NDArray[np.int64]:
         """Line i holds ids indptr[i]:indptr[i + 1] (as in `sparse.Bags`)."""
         if self._sizes:
-            ends = np.cumsum(np.concatenate(self._sizes)) + self._indptr[-1]
-            self._indptr = np.concatenate([self._indptr, ends])
+            sizes, old = np.concatenate(self._sizes), self._indptr
             self._sizes = []
+            self._indptr = np.empty(old.size + sizes.size, dtype=np.int64)
+            self._indptr[: old.size] = old
+            np.cumsum(sizes, out=self._indptr[old.size :])
+            self._indptr[old.size :] += old[-1]
         return self._indptr
 
     @property

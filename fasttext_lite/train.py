@@ -33,7 +33,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
-from fasttext_lite import processes
+from fasttext_lite import heap, processes
 from fasttext_lite.errors import TrainingError
 from fasttext_lite.losses import Loss
 from fasttext_lite.model import Model
@@ -205,6 +205,7 @@ def _work(
         for window in _windows(data.rows, blocks[rng.permutation(len(blocks))], settings):
             lines = np.concatenate([np.arange(*bounds) for bounds in window.tolist()])
             batcher.bags = _NO_LINES  # the last window's lines go before the next come
+            heap.release()
             batcher.bags = data.rows.gather(window)
             labels = data.labels.take(lines)
             targets = labels if loss.multi_label else _draw_one_label(labels, rng)
