@@ -22,6 +22,7 @@ from fasttext_lite.errors import (
     ModelFileError,
     NotFittedError,
     ParameterError,
+    StorageError,
     TrainingError,
 )
 from fasttext_lite.metrics import Evaluation, LabelScore
@@ -37,6 +38,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "Prediction",
+    "StorageError",
     "TopLabels",
     "TrainingError",
     "TrainingSummary",

@@ -36,6 +36,7 @@ from fasttext_lite.errors import (
     ModelFileError,
     NotFittedError,
     ParameterError,
+    StorageError,
     TrainingError,
 )
 from fasttext_lite.features import Featurizer, TokenFeatureCache, TokenFeatures
@@ -275,7 +276,7 @@ class FastTextClassifier:
             words=scan.words.lines,
             tokens=featurizer.token_features(scan.words.keys, numbered(scan.words, self.min_count)),
             labels=_gold_labels(scan.labels, vocab),
-            sizes=(scan.words.lengths + scan.labels.lengths).astype(np.int32),
+            sizes=_tokens_per_line(scan),
         )
         # The scan's distinct tokens and their lookup tables (tens of megabytes) can go.
         del scan
@@ -334,6 +335,7 @@ class FastTextClassifier:
             used[bags.indices] = True
             features.append(bags)
         words.close()
+        heap.release()
         if not keep.any():
             raise DataError(f"{name}: no labelled line has a word left after pruning")
         model = Model.initial(
@@ -657,7 +659,7 @@ def _scan_in_parts(path: str | Path, spans: list[tuple[int, int]], prefix: bytes
         try:
             parts = [stack.enter_context(tempfile.TemporaryFile()) for _ in spans]
         except OSError as error:
-            raise DataError(_no_room(path, error)) from None
+            raise StorageError(_no_room(path, error)) from None
 
         def scan_part(index: int) -> None:
             part = Scan(prefix)
@@ -667,7 +669,7 @@ def _scan_in_parts(path: str | Path, spans: list[tuple[int, int]], prefix: bytes
                 part.write(parts[index])
                 parts[index].flush()
             except OSError as error:
-                raise DataError(_no_room(path, error)) from None
+                raise StorageError(_no_room(path, error)) from None
 
         processes.run(scan_part, len(spans))
         scan = Scan(prefix)
@@ -691,6 +693,13 @@ def _as_bytes(text: str | bytes) -> bytes:
 def _check_texts(texts: object) -> None:
     if isinstance(texts, (str, bytes)):
         raise ParameterError("texts", "must be a list of texts, not one text; wrap it in a list")
+
+
+def _tokens_per_line(scan: Scan) -> npt.NDArray[np.int32]:
+    """Words, labels and `</s>` per line, without a corpus-sized int64 temporary to spare."""
+    sizes = scan.words.lengths.astype(np.int32)
+    sizes += scan.labels.lengths.astype(np.int32)
+    return sizes
 
 
 def _gold_labels(table: TokenTable, vocab: Vocabulary) -> Bags:
