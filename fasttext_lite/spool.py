@@ -10,6 +10,7 @@ forked workers read the one file side by side.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -58,7 +59,7 @@ class SpooledBags:
     def append_ids(self, ids: IntArray, sizes: IntArray) -> None:
         """Append lines given as their ids, back to back, and the number of ids of each."""
         ids, sizes = np.asarray(ids), np.asarray(sizes)
-        if ids.dtype.itemsize > self.dtype.itemsize and ids.size:
+        if ids.size and not np.can_cast(ids.dtype, self.dtype):
             limits = np.iinfo(self.dtype)
             if ids.min() < limits.min or ids.max() > limits.max:
                 raise ValueError(f"ids {ids.min()}..{ids.max()} do not fit in {self.dtype}")
@@ -94,7 +95,9 @@ class SpooledBags:
     def close(self) -> None:
         """Free the ids (and delete the file)."""
         if self._file is not None:
-            self._file.close()
+            # Closing flushes what is left to write; the file goes anyway, full disk or not.
+            with contextlib.suppress(OSError):
+                self._file.close()
             self._file = None
         self._held = []
         self._sizes = []
@@ -177,7 +180,10 @@ class SpooledBags:
     ) -> None:
         assert self._file is not None
         if self._unflushed:
-            self._file.flush()
+            try:
+                self._file.flush()
+            except OSError as error:
+                raise StorageError(_no_room(error)) from None
             self._unflushed = False
         fd, width = self._file.fileno(), self.dtype.itemsize
         view = memoryview(out).cast("B")  # type: ignore[arg-type]

@@ -55,10 +55,10 @@ AUTO_BATCH_MAX = 256
 AUTO_MIN_STEPS = 200
 AUTO_GROWTH = 8
 
-# Lines are read from the spool in blocks of at most BLOCK_ENTRIES ids, at least
-# MIN_BLOCKS per worker, and shuffled in windows of WINDOW_ENTRIES ids shared by the workers:
-# the window bounds training's memory (some tens of megabytes) whatever the corpus size, and
-# mixes lines from dozens of places in the corpus.
+# Lines are read from the spool in blocks of about BLOCK_ENTRIES ids (a block ends with the
+# line that reaches them), at least MIN_BLOCKS per worker, and shuffled in windows of
+# WINDOW_ENTRIES ids shared by the workers: the window bounds training's memory (some tens of
+# megabytes) whatever the corpus size, and mixes lines from dozens of places in the corpus.
 BLOCK_ENTRIES = 1 << 16
 MIN_BLOCKS = 16
 WINDOW_ENTRIES = 1 << 21

@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+import tempfile
+import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
-from fasttext_lite import FastTextClassifier
+from fasttext_lite import FastTextClassifier, spool
+from fasttext_lite.spool import SpooledBags
+from fasttext_lite.vocab import Scan, TokenTable
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -49,6 +53,59 @@ def cooking() -> Path:
     if not (COOKING / "cooking.train").exists():
         pytest.skip(f"cooking data not found at {COOKING}")
     return COOKING
+
+
+@pytest.fixture
+def spill_past(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """A function setting how many ids every spool created without an explicit
+    `memory_entries` (a scan's token tables, the lines prepared for training) keeps in memory
+    before it moves them to a temporary file.
+
+    `spool.MEMORY_ENTRIES` is read once, as the default argument of `SpooledBags`, `TokenTable`
+    and `Scan` when they are defined: patching the constant alone reaches none of them, so
+    their keyword defaults are patched too."""
+
+    def spill_past(entries: int) -> None:
+        monkeypatch.setattr(spool, "MEMORY_ENTRIES", entries)
+        for function in (SpooledBags.__init__, TokenTable.__init__, Scan.__init__):
+            defaults = function.__kwdefaults__
+            assert defaults is not None and "memory_entries" in defaults, function
+            monkeypatch.setitem(defaults, "memory_entries", entries)
+
+    return spill_past
+
+
+@pytest.fixture
+def temporary_files(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[bool]]:
+    """A function telling, for each temporary file (`tempfile.TemporaryFile`) opened since,
+    in order, whether it is still open. The files are not kept alive by it: one that nothing
+    refers to any more has been closed."""
+    opened: list[weakref.ref[IO[bytes]]] = []
+    original = tempfile.TemporaryFile
+
+    def recording(*args: Any, **kwargs: Any) -> IO[bytes]:
+        handle: IO[bytes] = original(*args, **kwargs)
+        opened.append(weakref.ref(handle))
+        return handle
+
+    def still_open() -> list[bool]:
+        return [handle is not None and not handle.closed for handle in (r() for r in opened)]
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", recording)
+    return still_open
+
+
+@pytest.fixture(params=["missing", "a-file"])
+def unusable_tempdir(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The temporary directory, from now on, is a path where no file can be created: one that
+    does not exist, or a regular file."""
+    path = tmp_path / "no-tmp"
+    if request.param == "a-file":
+        path.write_bytes(b"")
+    monkeypatch.setattr(tempfile, "tempdir", str(path))
+    return path
 
 
 RewriteHeader = Callable[[Path, Path, Callable[[dict[str, Any]], None]], Path]

@@ -513,6 +513,34 @@ def test_output_onto_a_directory(support_train: Path, tmp_path: Path) -> None:
     assert_fails_cleanly(run("train", support_train, "-o", tmp_path), "is a directory")
 
 
+@pytest.mark.parametrize("thread", [1, 2])
+def test_no_room_for_temporary_files_stops_training_with_one_line(
+    support_train: Path,
+    tmp_path: Path,
+    unusable_tempdir: Path,
+    spill_past: Callable[[int], None],
+    thread: int,
+) -> None:
+    """The corpus must wait in a temporary file (from its 1000th id on here; with threads, the
+    parts read go there first) where none can be made: the message names the directory and
+    what to do, and no model is written."""
+    spill_past(1000)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run("train", support_train, "-o", out / "m.ftl", "--thread", str(thread))
+    assert_fails_cleanly(result, str(unusable_tempdir), "free space there", "TMPDIR")
+    assert listing(out) == []
+
+
+def test_a_small_corpus_trains_without_touching_the_temporary_directory(
+    support_train: Path, tmp_path: Path, unusable_tempdir: Path
+) -> None:
+    """Below a million ids the lines wait in memory: no temporary file is needed."""
+    result = run("train", support_train, "-o", tmp_path / "m.ftl", "--epoch", "1")
+    assert result.exit_code == 0, result.output
+    assert FastTextClassifier.load(tmp_path / "m.ftl").classes_
+
+
 def test_full_disk_keeps_the_earlier_model(
     support_train: Path, earlier: Path, tmp_path: Path
 ) -> None:

@@ -4,7 +4,8 @@ engine against the per-example reference, divergence, persistence, prediction, e
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,14 @@ from fasttext_lite import (
     TrainingError,
     evaluate,
 )
+from fasttext_lite import train as training
+from fasttext_lite.classifier import _gold_labels
 from fasttext_lite.losses import LOSSES, Loss, LossGradient
 from fasttext_lite.model import Model
 from fasttext_lite.sparse import Bags
 from fasttext_lite.spool import SpooledBags
 from fasttext_lite.train import Progress, TrainingData, train
+from fasttext_lite.vocab import Scan, Vocabulary
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -71,9 +75,16 @@ TOKENS_PER_LINE = 5
 
 
 def synthetic(
-    nlines: int, gold: list[int] | None = None, *, nrows: int = 12, nlabels: int = 3, seed: int = 0
+    nlines: int,
+    gold: list[int] | None = None,
+    *,
+    nrows: int = 12,
+    nlabels: int = 3,
+    seed: int = 0,
+    memory_entries: int = sys.maxsize,
 ) -> tuple[Model, TrainingData]:
-    """Lines of 3 random features each; every line has the labels `gold` (or one at random)."""
+    """Lines of 3 random features each; every line has the labels `gold` (or one at random).
+    The lines wait in memory, or in a temporary file past `memory_entries` ids."""
     rng = np.random.default_rng(seed)
     rows = [rng.choice(nrows, size=3, replace=False).tolist() for _ in range(nlines)]
     labels = [gold if gold is not None else [int(rng.integers(nlabels))] for _ in range(nlines)]
@@ -81,15 +92,49 @@ def synthetic(
         np.arange(nrows, dtype=np.int64), nlabels=nlabels, dim=4, rng=rng, dtype=np.float64
     )
     tokens = np.full(nlines, TOKENS_PER_LINE, dtype=np.int64)
-    spool = SpooledBags(np.int32)
+    spool = SpooledBags(np.int32, memory_entries=memory_entries)
     spool.append(Bags.of(rows))
     return model, TrainingData(spool, Bags.of(labels), tokens)
 
 
+WindowSizes = Callable[[int, int], list[int]]
+
+
+@pytest.fixture
+def small_windows(monkeypatch: pytest.MonkeyPatch) -> WindowSizes:
+    """A function (block entries, window entries) -> the lines of each window trained on from
+    then on, in this process: it sets the trainer's block and window sizes."""
+
+    def small_windows(block_entries: int, window_entries: int) -> list[int]:
+        monkeypatch.setattr(training, "BLOCK_ENTRIES", block_entries)
+        monkeypatch.setattr(training, "WINDOW_ENTRIES", window_entries)
+        lines: list[int] = []
+        windows = training._windows
+
+        def recording(*args: Any) -> list[npt.NDArray[np.int64]]:
+            got = windows(*args)
+            lines.extend(int((window[:, 1] - window[:, 0]).sum()) for window in got)
+            return got
+
+        monkeypatch.setattr(training, "_windows", recording)
+        return lines
+
+    return small_windows
+
+
+# Block and window entries for the trainer: the defaults (each epoch one window), or blocks of
+# 2 of the synthetic lines (3 ids each) in windows of 4 blocks, 10 windows an epoch of 80 lines.
+WINDOWS = {"one-window": None, "windows-of-8-lines": (6, 24)}
+
+
+@pytest.mark.parametrize("windows", list(WINDOWS.values()), ids=list(WINDOWS))
 @pytest.mark.parametrize("batch_size", [1, 4])
-def test_learning_rate_decays_linearly_to_zero(batch_size: int) -> None:
+def test_learning_rate_decays_linearly_to_zero(
+    batch_size: int, windows: tuple[int, int] | None, small_windows: WindowSizes
+) -> None:
     nlines, epoch, lr = 80, 5, 0.5
     model, data = synthetic(nlines)
+    seen_windows = small_windows(*windows) if windows else []
     reports: list[tuple[int, float, float]] = []
     train(
         model,
@@ -112,6 +157,8 @@ def test_learning_rate_decays_linearly_to_zero(batch_size: int) -> None:
         before = seen - batch_size * TOKENS_PER_LINE
         assert rate == pytest.approx(lr * (1 - before / total), rel=1e-12)
     assert all(np.isfinite(loss) and loss > 0 for _, loss, _ in reports[:-1])
+    if windows:
+        assert seen_windows == [8] * (nlines // 8) * epoch
 
 
 class RecordingLoss:
@@ -169,6 +216,203 @@ def test_ova_trains_on_all_gold_labels_at_once(batch_size: int) -> None:
     targets = recorded_targets("ova", 40, [0, 2], epoch=5, batch_size=batch_size)
     assert targets.shape == (40 * 5, 3)
     assert np.all(targets == np.array([1.0, 0.0, 1.0]))
+
+
+# -- windows: the lines of an epoch read back a window of blocks at a time ---------------------
+
+
+def one_label_per_line(nlines: int, memory_entries: int) -> tuple[Model, TrainingData]:
+    """Synthetic lines where line i has the one label i: a target names its line."""
+    model, data = synthetic(nlines, nlabels=nlines, memory_entries=memory_entries)
+    labels = Bags.of([[line] for line in range(nlines)])
+    return model, TrainingData(data.rows, labels, data.tokens)
+
+
+@pytest.mark.parametrize(
+    ("block_entries", "window_entries"),
+    [(3, 3), (6, 24), (9, 20), (1 << 16, 1 << 21)],
+    ids=["a-line-a-window", "8-line-windows", "uneven", "one-window"],
+)
+@pytest.mark.parametrize("batch_size", [1, 3, 0])
+@pytest.mark.parametrize("memory_entries", [0, sys.maxsize], ids=["spilled", "in-memory"])
+def test_every_line_is_trained_on_once_an_epoch_whatever_the_windows(
+    small_windows: WindowSizes,
+    block_entries: int,
+    window_entries: int,
+    batch_size: int,
+    memory_entries: int,
+) -> None:
+    nlines, epoch = 60, 4
+    model, data = one_label_per_line(nlines, memory_entries)
+    assert data.rows.spilled == (memory_entries == 0)
+    windows = small_windows(block_entries, window_entries)
+    loss = RecordingLoss(LOSSES["softmax"])
+    reports: list[tuple[int, float, float]] = []
+    train(
+        model,
+        data,
+        loss=loss,
+        lr=0.1,
+        epoch=epoch,
+        batch_size=batch_size,
+        rng=np.random.default_rng(5),
+        progress=lambda seen, loss, rate: reports.append((seen, loss, rate)),
+    )
+    trained_on = np.argmax(np.concatenate(loss.targets), axis=1)
+    assert trained_on.size == nlines * epoch
+    for visits in np.split(trained_on, epoch):
+        assert sorted(visits.tolist()) == list(range(nlines))
+    assert sum(windows) == nlines * epoch
+    assert reports[-1][0] == nlines * TOKENS_PER_LINE * epoch
+
+
+def test_each_epoch_takes_the_blocks_in_a_new_random_order(small_windows: WindowSizes) -> None:
+    """Blocks of 2 lines, windows of 4 blocks: an epoch's first 8 lines are 4 whole blocks
+    from anywhere in the corpus, another 4 the next epoch, and the lines of a window are
+    shuffled together."""
+    nlines, epoch = 60, 3
+    model, data = one_label_per_line(nlines, sys.maxsize)
+    small_windows(6, 24)
+    loss = RecordingLoss(LOSSES["softmax"])
+    train(
+        model,
+        data,
+        loss=loss,
+        lr=0.1,
+        epoch=epoch,
+        batch_size=1,
+        rng=np.random.default_rng(6),
+    )
+    epochs = np.split(np.argmax(np.concatenate(loss.targets), axis=1), epoch)
+    firsts = [sorted(visits[:8].tolist()) for visits in epochs]
+    for first in firsts:
+        assert all(a % 2 == 0 and b == a + 1 for a, b in zip(first[::2], first[1::2], strict=True))
+        assert first != list(range(8))  # not the corpus's first window
+    assert len({tuple(first) for first in firsts}) == epoch
+    for visits in epochs:
+        # Unshuffled windows would visit each block's 2 lines one after the other: 30 times.
+        in_order = np.count_nonzero((visits[:-1] % 2 == 0) & (visits[1:] == visits[:-1] + 1))
+        assert in_order < nlines // 4
+
+
+@pytest.mark.parametrize("memory_entries", [0, sys.maxsize], ids=["spilled", "in-memory"])
+def test_worker_processes_train_every_window_to_the_end(
+    small_windows: WindowSizes, memory_entries: int
+) -> None:
+    """Two workers (forked: they read a spilled file side by side) each with many windows."""
+    nlines, epoch = 200, 3
+    model, data = synthetic(nlines, memory_entries=memory_entries)
+    small_windows(6, 24)
+    reports: list[tuple[int, float, float]] = []
+    train(
+        model,
+        data,
+        loss=LOSSES["softmax"],
+        lr=0.1,
+        epoch=epoch,
+        batch_size=4,
+        rng=np.random.default_rng(7),
+        progress=lambda seen, loss, rate: reports.append((seen, loss, rate)),
+        threads=2,
+    )
+    assert reports[-1][0] == nlines * TOKENS_PER_LINE * epoch
+    assert reports[-1][2] == 0.0
+    rates = [rate for _, _, rate in reports]
+    assert all(a >= b for a, b in zip(rates, rates[1:], strict=False))
+    assert np.isfinite(model.input).all() and np.isfinite(model.output).all()
+
+
+# P@1 on support.valid (100 lines, 6 labels: the most frequent is 19% of support.train) that
+# training in many small windows must reach; in one window it reaches about 0.91.
+WINDOWED_PRECISION = 0.8
+
+
+@pytest.mark.parametrize("thread", [1, 2])
+def test_a_corpus_in_many_windows_still_learns(
+    support_train: Path, support_valid: Path, small_windows: WindowSizes, thread: int
+) -> None:
+    """support.train has about 5,000 tokens: blocks of 64 ids in windows of 256 (128 per
+    worker) make some 20 windows an epoch."""
+    windows = small_windows(64, 256)
+    clf = FastTextClassifier(seed=0, thread=thread, lr=0.5, epoch=10).fit_file(support_train)
+    assert thread > 1 or len(windows) >= 10 * 15  # windows are recorded in this process only
+    assert evaluate(clf, support_valid).precision >= WINDOWED_PRECISION
+
+
+# -- where the lines wait ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["softmax", "ova"])
+@pytest.mark.parametrize("batch_size", [1, 0])
+def test_training_does_not_depend_on_where_the_lines_wait(
+    support_train: Path,
+    support_valid: Path,
+    spill_past: Callable[[int], None],
+    temporary_files: Callable[[], list[bool]],
+    loss: str,
+    batch_size: int,
+) -> None:
+    """Everything in memory (the default for a small corpus), or every id of the scan and of
+    the prepared lines in temporary files: the same model, bit for bit."""
+    params: dict[str, Any] = {
+        "loss": loss,
+        "batch_size": batch_size,
+        "word_ngrams": 2,
+        "minn": 2,
+        "maxn": 3,
+        "bucket": 5000,
+    }
+    in_memory = fit_support(support_train, **params)
+    assert temporary_files() == []
+    spill_past(0)
+    spilled = fit_support(support_train, **params)
+    assert temporary_files() and not any(temporary_files())  # none outlives training
+    assert in_memory.model_.input.tobytes() == spilled.model_.input.tobytes()
+    assert in_memory.model_.output.tobytes() == spilled.model_.output.tobytes()
+    assert np.array_equal(in_memory.model_.feature_ids, spilled.model_.feature_ids)
+    assert in_memory.summary_.examples == spilled.summary_.examples
+    texts = support_valid.read_bytes().splitlines()
+    assert np.array_equal(in_memory.predict_proba(texts), spilled.predict_proba(texts))
+    assert in_memory.predict(texts, k=2) == spilled.predict(texts, k=2)
+
+
+# -- gold labels -----------------------------------------------------------------------------
+
+# Labels a, b and c occur 5 times each around the line under test; min_count_label 5 keeps
+# them and drops z, which the line under test holds at most twice (and it occurs twice).
+AROUND = [b"__label__a one", b"__label__b two", b"__label__c three"] * 5
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (b"__label__a x", {"a"}),
+        (b"__label__a __label__a x", {"a"}),
+        (b"__label__a x __label__b __label__a", {"a", "b"}),
+        (b"__label__c __label__b __label__a x", {"a", "b", "c"}),
+        (b"__label__b __label__c __label__b __label__c", {"b", "c"}),
+        (b"__label__z x", set()),
+        (b"__label__z __label__z x", set()),
+        (b"__label__z __label__a __label__z __label__a x", {"a"}),
+        (b"x y", set()),
+    ],
+)
+@pytest.mark.parametrize("memory_entries", [0, 4, sys.maxsize])
+def test_gold_labels_are_each_lines_distinct_known_labels(
+    line: bytes, expected: set[str], memory_entries: int
+) -> None:
+    lines = [*AROUND[:7], line, *AROUND[7:], line]
+    scan = Scan(b"__label__", memory_entries=memory_entries)
+    scan.add_lines(lines)
+    vocab = Vocabulary.build(scan, min_count=1, min_count_label=5)
+    assert sorted(vocab.labels) == ["a", "b", "c"]
+    gold = _gold_labels(scan.labels, vocab)
+    assert gold.nlines == len(lines)
+    for text, first, last in zip(lines, gold.indptr[:-1], gold.indptr[1:], strict=True):
+        names = [vocab.labels[i] for i in gold.indices[first:last]]
+        assert len(names) == len(set(names)), (text, names)  # each label once
+        wanted = expected if text == line else {text.split()[0][len(b"__label__") :].decode()}
+        assert set(names) == wanted, text
 
 
 # -- the batched engine against the per-example reference --------------------------------------

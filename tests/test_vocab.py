@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import io
+import sys
 
 import pytest
 
 from fasttext_lite import vocab
-from fasttext_lite.vocab import Scan, Vocabulary
+from fasttext_lite.spool import MEMORY_ENTRIES
+from fasttext_lite.vocab import Scan, TokenTable, Vocabulary
+
+# Ids a table keeps in memory: none, a few (it spills midway), the default, unbounded.
+MEMORY = [0, 3, MEMORY_ENTRIES, sys.maxsize]
 
 
-def scan_of(*blocks: list[bytes], prefix: bytes = b"__label__") -> Scan:
-    scan = Scan(prefix)
+def scan_of(
+    *blocks: list[bytes], prefix: bytes = b"__label__", memory_entries: int = MEMORY_ENTRIES
+) -> Scan:
+    scan = Scan(prefix, memory_entries=memory_entries)
     for block in blocks:
         scan.add_lines(block)
     return scan
@@ -33,30 +40,44 @@ def test_ties_keep_first_seen_order_with_eos_after_the_first_line() -> None:
     assert built.word_counts == [2, 2, 2, 2]
 
 
+def assert_same_table(mine: TokenTable, expected: TokenTable) -> None:
+    assert mine.keys == expected.keys
+    assert mine.occurrences.tolist() == expected.occurrences.tolist()
+    assert mine.lengths.tolist() == expected.lengths.tolist()
+    assert mine.counts().tolist() == expected.counts().tolist()
+
+
+@pytest.mark.parametrize("memory_entries", MEMORY)
 @pytest.mark.parametrize("cut", [0, 1, 2, 3])
-def test_blocks_do_not_change_the_tables(cut: int) -> None:
+def test_blocks_do_not_change_the_tables(cut: int, memory_entries: int) -> None:
     lines = [b"__label__x one two", b"", b"two three __label__y", b"one"]
     whole = scan_of(lines)
-    parts = scan_of(lines[:cut], lines[cut:])
-    for mine, theirs in ((parts.words, whole.words), (parts.labels, whole.labels)):
-        assert mine.keys == theirs.keys
-        assert mine.occurrences.tolist() == theirs.occurrences.tolist()
-        assert mine.lengths.tolist() == theirs.lengths.tolist()
+    parts = scan_of(lines[:cut], lines[cut:], memory_entries=memory_entries)
+    assert_same_table(parts.words, whole.words)
+    assert_same_table(parts.labels, whole.labels)
     assert parts.lines == 4 and parts.unlabelled_lines == 2
+    # Words, labels and one `</s>` per line.
+    assert parts.tokens == sum(len(line.split()) + 1 for line in lines)
 
 
-def test_appending_a_written_scan_equals_scanning_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vocab, "_BLOCK", 2)  # remap the appended occurrences in small blocks
+@pytest.mark.parametrize("memory_entries", MEMORY)
+def test_appending_a_written_scan_equals_scanning_on(
+    monkeypatch: pytest.MonkeyPatch, memory_entries: int
+) -> None:
+    """Whether the written scan's lines and the receiving scan's lines wait in memory or in a
+    temporary file; written and appended in blocks of two ids."""
+    monkeypatch.setattr(vocab, "_BLOCK", 2)
     first = [b"__label__x one two", b"two three"]
     second = [b"", b"three four __label__y __label__x", b"five one"]
     whole = scan_of(first, second)
-    theirs = scan_of(second)
+    theirs = scan_of(second, memory_entries=memory_entries)
     buffer = io.BytesIO()
     theirs.write(buffer)
     buffer.seek(0)
-    appended = scan_of(first)
+    appended = scan_of(first, memory_entries=memory_entries)
     appended.append(buffer)
-    for mine, expected in ((appended.words, whole.words), (appended.labels, whole.labels)):
-        assert mine.keys == expected.keys
-        assert mine.occurrences.tolist() == expected.occurrences.tolist()
-        assert mine.lengths.tolist() == expected.lengths.tolist()
+    assert buffer.read() == b""  # all that was written was read, no more
+    assert_same_table(appended.words, whole.words)
+    assert_same_table(appended.labels, whole.labels)
+    spills = memory_entries < whole.words.lines.entries
+    assert appended.words.lines.spilled == theirs.words.lines.spilled == spills
