@@ -38,9 +38,10 @@ class SpooledBags:
     (True, 3, [7])
     """
 
-    def __init__(self, dtype: type[np.integer], *, memory_entries: int = MEMORY_ENTRIES) -> None:
+    def __init__(self, dtype: type[np.integer], *, memory_entries: int | None = None) -> None:
         self.dtype = np.dtype(dtype)
-        self.memory_entries = memory_entries
+        # Read at each creation, not bound at import: a test (or a user) may change it.
+        self.memory_entries = MEMORY_ENTRIES if memory_entries is None else memory_entries
         self._held: list[IntArray] = []  # the ids, while in memory
         # Line sizes as appended (int32: half the memory of indptr's int64), joined into
         # _indptr on use.

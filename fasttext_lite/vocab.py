@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from fasttext_lite.data import EOS_BYTES, decode, split_lines
 from fasttext_lite.sparse import block_bounds
-from fasttext_lite.spool import MEMORY_ENTRIES, SpooledBags
+from fasttext_lite.spool import SpooledBags
 
 _BLOCK = 1 << 22
 T = TypeVar("T", bound=Hashable)
@@ -53,7 +53,7 @@ class TokenTable:
     (['a', 'b'], [0, 1, 0, 1], [3, 1], [2, 2])
     """
 
-    def __init__(self, *, memory_entries: int = MEMORY_ENTRIES) -> None:
+    def __init__(self, *, memory_entries: int | None = None) -> None:
         self.index: _FirstSeen[str | bytes] = _FirstSeen()
         self.lines = SpooledBags(np.int32, memory_entries=memory_entries)
         self._counts = np.zeros(0, dtype=np.int64)
@@ -150,7 +150,7 @@ class Scan:
     ([b'x', b'y'], [0, 1, 0], [1, 2, 0])
     """
 
-    def __init__(self, label_prefix: bytes, *, memory_entries: int = MEMORY_ENTRIES) -> None:
+    def __init__(self, label_prefix: bytes, *, memory_entries: int | None = None) -> None:
         self.label_prefix = label_prefix
         self.words = TokenTable(memory_entries=memory_entries)
         self.labels = TokenTable(memory_entries=memory_entries)

@@ -14,8 +14,6 @@ from typing import IO, Any
 import pytest
 
 from fasttext_lite import FastTextClassifier, spool
-from fasttext_lite.spool import SpooledBags
-from fasttext_lite.vocab import Scan, TokenTable
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -59,18 +57,10 @@ def cooking() -> Path:
 def spill_past(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     """A function setting how many ids every spool created without an explicit
     `memory_entries` (a scan's token tables, the lines prepared for training) keeps in memory
-    before it moves them to a temporary file.
-
-    `spool.MEMORY_ENTRIES` is read once, as the default argument of `SpooledBags`, `TokenTable`
-    and `Scan` when they are defined: patching the constant alone reaches none of them, so
-    their keyword defaults are patched too."""
+    before it moves them to a temporary file."""
 
     def spill_past(entries: int) -> None:
         monkeypatch.setattr(spool, "MEMORY_ENTRIES", entries)
-        for function in (SpooledBags.__init__, TokenTable.__init__, Scan.__init__):
-            defaults = function.__kwdefaults__
-            assert defaults is not None and "memory_entries" in defaults, function
-            monkeypatch.setitem(defaults, "memory_entries", entries)
 
     return spill_past
 
