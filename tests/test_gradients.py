@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from fasttext_lite.losses import LOSSES, Loss
 from fasttext_lite.model import Model
 from fasttext_lite.sparse import Bags
-from fasttext_lite.train import Batcher, _step
+from fasttext_lite.train import MAX_LINE_MASS, Batcher, _step
 
 FloatArray = npt.NDArray[np.floating]
 EPS = 1e-6
@@ -201,6 +201,56 @@ def test_step_of_one_line_is_fasttext_sgd(name: str, line: int, lr: float) -> No
     np.testing.assert_allclose(model.input, a, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(model.output, b, rtol=1e-12, atol=1e-14)
     assert value == pytest.approx(expected_loss, rel=1e-12)
+
+
+@pytest.mark.parametrize("nlabels", [120, 735])
+@pytest.mark.parametrize("lr", [0.1, 0.5])
+def test_ova_line_that_every_label_gets_wrong_steps_its_rows_at_most_the_bound(
+    nlabels: int, lr: float
+) -> None:
+    """A line of untrained rows (hidden 0) scores every label 1/2: its score gradients sum to
+    nlabels / 2 in size, above MAX_LINE_MASS, so its step on A is fastText's scaled to the
+    bound. B's step is fastText's (zero here, as the hidden vector is)."""
+    line, gold = [0, 1, 1], [3]
+    direction = np.random.default_rng(nlabels).normal(size=DIM)
+    model = Model(
+        np.zeros((2, DIM)), np.tile(direction, (nlabels, 1)), np.arange(2, dtype=np.int64)
+    )
+    a, b = model.input.copy(), model.output.copy()
+    _step(
+        model,
+        Batcher(Bags.of([line]), 2, np.float64),
+        Bags.of([gold]),
+        np.array([0], dtype=np.intp),
+        loss=LOSSES["ova"],
+        lr=lr,
+    )
+    fasttext_step(a, b, line, gold, lr, "ova")
+    mass = nlabels / 2
+    assert mass > MAX_LINE_MASS
+    np.testing.assert_allclose(model.input, a * (MAX_LINE_MASS / mass), rtol=1e-12)
+    np.testing.assert_array_equal(model.output, b)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_softmax_lines_never_reach_the_line_bound(seed: int) -> None:
+    """Softmax score gradients sum to at most 2 in size, so however many labels and however
+    large the weights, one line's step is fastText's."""
+    nlabels, rng = 735, np.random.default_rng(seed)
+    model = Model(
+        rng.normal(size=(NROWS_A, DIM)),
+        20.0 * rng.normal(size=(nlabels, DIM)),
+        np.arange(NROWS_A, dtype=np.int64),
+    )
+    a, b = model.input.copy(), model.output.copy()
+    line, gold = LINES[seed], [int(rng.integers(nlabels))]
+    rows = Batcher(Bags.of([line]), NROWS_A, np.float64)
+    _step(
+        model, rows, Bags.of([gold]), np.array([0], dtype=np.intp), loss=LOSSES["softmax"], lr=1.0
+    )
+    fasttext_step(a, b, line, gold, 1.0, "softmax")
+    np.testing.assert_allclose(model.input, a, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(model.output, b, rtol=1e-12, atol=1e-12)
 
 
 def test_step_on_softmax_matches_hand_numbers() -> None:
