@@ -449,11 +449,21 @@ def test_batched_engine_reaches_reference_accuracy(
 def test_worker_processes_reach_single_process_accuracy(
     support_train: Path, support_valid: Path, loss: str
 ) -> None:
-    """Two workers share the model, each training on half the lines (fastText's threads)."""
+    """Two workers share the model, each training on half the lines (fastText's threads).
+    Their runs differ from run to run (each worker reads what the other has written so far),
+    by a few lines of the 100 here, so the means over seeds are compared."""
     scores = {}
     for thread in (1, 2):
-        clf = FastTextClassifier(seed=0, thread=thread, lr=0.5, epoch=10, loss=loss)
-        scores[thread] = evaluate(clf.fit_file(support_train), support_valid).precision
+        precisions = [
+            evaluate(
+                FastTextClassifier(seed=seed, thread=thread, lr=0.5, epoch=10, loss=loss).fit_file(
+                    support_train
+                ),
+                support_valid,
+            ).precision
+            for seed in range(4)
+        ]
+        scores[thread] = float(np.mean(precisions))
     assert scores[1] >= 0.85
     assert scores[2] >= scores[1] - ACCURACY_MARGIN, scores
 
