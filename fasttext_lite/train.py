@@ -26,7 +26,7 @@ of rows training has barely touched) sums N of them, and its rows jump tens of t
 than a usual step, which throws its scores the other way. With one worker that only disturbed
 a few rows; with workers updating shared rows from stale copies it made training diverge (3
 runs in 20 on cooking with 735 labels and 2 threads). So a line's score gradients count at
-most MAX_LINE_MASS in all towards its step on A; B's rows are already bounded above.
+most MAX_LINE_MASS in all towards its step on A (B's rows have their own bound, above).
 
 With `threads` > 1, forked workers (`processes`) each train on a share of the lines, updating
 the one model in shared memory without locks, as fastText's threads do (Hogwild).
@@ -358,9 +358,12 @@ def _bounded(weights: sp.csr_array, line_mass: npt.NDArray[np.floating]) -> sp.c
     most MAX_LINE_MASS towards its step on A (unchanged, and not copied, if none exceeds it)."""
     if line_mass.max(initial=0.0) <= MAX_LINE_MASS:
         return weights
-    scale = np.minimum(1.0, MAX_LINE_MASS / line_mass).astype(weights.dtype)
+    # Lines at or under the bound (a line predicted perfectly has 0) keep a scale of 1.
+    scale = np.divide(
+        MAX_LINE_MASS, line_mass, out=np.ones_like(line_mass), where=line_mass > MAX_LINE_MASS
+    )
     scaled = weights.copy()
-    scaled.data *= np.repeat(scale, np.diff(scaled.indptr))
+    scaled.data *= np.repeat(scale.astype(weights.dtype), np.diff(scaled.indptr))
     return scaled
 
 

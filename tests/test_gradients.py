@@ -6,6 +6,7 @@ All in float64 so that the tolerances can be tight.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -16,7 +17,7 @@ import scipy.sparse as sp
 from fasttext_lite.losses import LOSSES, Loss
 from fasttext_lite.model import Model
 from fasttext_lite.sparse import Bags
-from fasttext_lite.train import MAX_LINE_MASS, Batcher, _step
+from fasttext_lite.train import MAX_LINE_MASS, Batcher, _bounded, _step
 
 FloatArray = npt.NDArray[np.floating]
 EPS = 1e-6
@@ -230,6 +231,19 @@ def test_ova_line_that_every_label_gets_wrong_steps_its_rows_at_most_the_bound(
     assert mass > MAX_LINE_MASS
     np.testing.assert_allclose(model.input, a * (MAX_LINE_MASS / mass), rtol=1e-12)
     np.testing.assert_array_equal(model.output, b)
+
+
+def test_line_bound_scales_only_the_lines_over_it() -> None:
+    """A perfectly predicted line (no gradient at all) and one under the bound keep their
+    weights; one at twice the bound has them halved; nothing warns of a division by zero."""
+    weights = averaging_weights([[1, 4, 4], [2, 6], [5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bounded = _bounded(weights, np.array([0.0, MAX_LINE_MASS / 2, 2 * MAX_LINE_MASS]))
+    np.testing.assert_allclose(
+        bounded.toarray(), weights.toarray() * [[1.0], [1.0], [0.5]], rtol=1e-15
+    )
+    assert _bounded(weights, np.array([0.0, 1.0, MAX_LINE_MASS])) is weights
 
 
 @pytest.mark.parametrize("seed", range(3))
