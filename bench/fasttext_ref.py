@@ -7,9 +7,14 @@ Modes (each prints one JSON object on stdout)::
 
     fasttext_ref.py train CORPUS -o MODEL [--lr F] [--epoch N] [--dim N] [--word-ngrams N]
                     [--bucket N] [--minn N] [--maxn N] [--min-count N] [--loss softmax|ova]
-                    [--seed N] [--threads N]
+                    [--seed N] [--threads N] [--shuffle-lines]
     fasttext_ref.py eval TEST -m MODEL [-k K ...]
     fasttext_ref.py predict FILE -m MODEL [-k K] [--out PATH]
+
+``train --shuffle-lines`` trains on a copy of CORPUS with its lines in a random order drawn
+from ``--seed`` (written beside MODEL and removed afterwards). fastText reads its input in file
+order every epoch, and each of its threads from its own share of the file; on a copy, every
+seed also draws a new order, which shows how much of a result comes from the file's order.
 
 ``predict`` reads FILE, calls ``model.predict(list_of_lines, k)`` once and writes one line of
 labels per input line to ``--out`` (default /dev/null). It reports the time of that loop
@@ -19,6 +24,8 @@ labels per input line to ``--out`` (default /dev/null). It reports the time of t
 from __future__ import annotations
 
 import argparse
+import os
+import random
 import sys
 import time
 from typing import Any
@@ -46,9 +53,21 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         "loss": args.loss,
     }
     params.update({k: v for k, v in optional.items() if v is not None})
-    t0 = time.perf_counter()
-    model = fasttext.train_supervised(**params)
-    t1 = time.perf_counter()
+    shuffled = f"{args.output}.shuffled.txt"
+    if args.shuffle_lines:
+        with open(args.corpus, encoding="utf-8") as f:
+            lines = f.readlines()
+        random.Random(args.seed).shuffle(lines)
+        with open(shuffled, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        params["input"] = shuffled
+    try:
+        t0 = time.perf_counter()
+        model = fasttext.train_supervised(**params)
+        t1 = time.perf_counter()
+    finally:
+        if args.shuffle_lines:
+            os.remove(shuffled)
     model.save_model(args.output)
     t2 = time.perf_counter()
     return {
@@ -90,6 +109,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     tr.add_argument("--loss", choices=["softmax", "ova", "hs", "ns"])
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--threads", type=int, default=1)
+    tr.add_argument("--shuffle-lines", action="store_true", help="train on a shuffled copy")
     tr.add_argument("--quiet", action="store_true", help="accepted for ftl compatibility")
 
     return ap.parse_args(argv)

@@ -358,10 +358,11 @@ def remove_model(path: Path) -> None:
 
 @dataclass(frozen=True)
 class Tool:
-    key: str  # "ftl-t1", "ftl-t2", "fasttext-t1", "fasttext-t2", "sklearn"
+    key: str  # "ftl-t1", "fasttext-t2", "fasttext-shuffled-t1", "sklearn", ...
     label: str
     kind: str  # "ftl" | "fasttext" | "sklearn"
     threads: int | None  # None: the tool's own default (an ftl without --thread)
+    shuffled: bool = False  # fastText on a copy of the corpus in a random order (per seed)
 
 
 def show_threads(tool: Tool) -> str:
@@ -404,7 +405,9 @@ def train_cmd(
         quiet = ["--quiet"] if "--quiet" in ctx.ftl_options else []
         return [*ctx.ftl_cmd, "train", str(data.train), "-o", str(model), *common, *extra, *quiet]
     if tool.kind == "fasttext":
-        return [PYTHON, str(FASTTEXT_REF), "train", str(data.train), "-o", str(model), *common]
+        order = ["--shuffle-lines"] if tool.shuffled else []
+        cmd = [PYTHON, str(FASTTEXT_REF), "train", str(data.train), "-o", str(model)]
+        return [*cmd, *common, *order]
     n_features = sklearn_features(data.labels, ctx.args.sklearn_max_coef_mb)
     return [
         PYTHON, str(SKLEARN_REF), "train", str(data.train), "-o", str(model), *common,
@@ -868,7 +871,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--tools",
         default="ftl-t1,ftl-t2,fasttext-t1,fasttext-t2,sklearn",
-        help="comma-separated subset of ftl-t1,ftl-t2,fasttext-t1,fasttext-t2,sklearn",
+        help="comma-separated subset of ftl-t1,ftl-t2,fasttext-t1,fasttext-t2,sklearn,"
+        "fasttext-shuffled-t1,fasttext-shuffled-t2 (the last two: fastText on a copy of the"
+        " corpus in a random order drawn from the run's seed)",
     )
     ap.add_argument("--ftl-cmd", help="command running ftl (default: ftl beside this python)")
     ap.add_argument("--ftl-extra", help='extra ftl train options, e.g. "--batch-size 64"')
@@ -914,6 +919,12 @@ def select_tools(args: argparse.Namespace) -> list[Tool]:
         "ftl-t2": Tool("ftl-t2", "ftl", "ftl", 2),
         "fasttext-t1": Tool("fasttext-t1", "fastText", "fasttext", 1),
         "fasttext-t2": Tool("fasttext-t2", "fastText", "fasttext", 2),
+        "fasttext-shuffled-t1": Tool(
+            "fasttext-shuffled-t1", "fastText shuffled", "fasttext", 1, True
+        ),
+        "fasttext-shuffled-t2": Tool(
+            "fasttext-shuffled-t2", "fastText shuffled", "fasttext", 2, True
+        ),
         "sklearn": Tool("sklearn", "sklearn", "sklearn", 2),
     }
     keys = [k.strip() for k in args.tools.split(",") if k.strip()]
