@@ -7,14 +7,18 @@ Modes (each prints one JSON object on stdout)::
 
     fasttext_ref.py train CORPUS -o MODEL [--lr F] [--epoch N] [--dim N] [--word-ngrams N]
                     [--bucket N] [--minn N] [--maxn N] [--min-count N] [--loss softmax|ova]
-                    [--seed N] [--threads N] [--shuffle-lines]
+                    [--seed N] [--threads N] [--shuffle-lines] [--one-core]
     fasttext_ref.py eval TEST -m MODEL [-k K ...]
     fasttext_ref.py predict FILE -m MODEL [-k K] [--out PATH]
 
 ``train --shuffle-lines`` trains on a copy of CORPUS with its lines in a random order drawn
 from ``--seed`` (written beside MODEL and removed afterwards). fastText reads its input in file
-order every epoch, and each of its threads from its own share of the file; on a copy, every
-seed also draws a new order, which shows how much of a result comes from the file's order.
+order every epoch, each thread starting from its own point in the file; on a copy, every seed
+also draws a new order, which shows how much of a result comes from the file's order.
+
+``train --one-core`` pins the process, and so all of fastText's threads, to one CPU: the
+threads then take turns instead of updating the shared weights at the same moment, which
+shows how much of a multi-thread result comes from truly concurrent (Hogwild) updates.
 
 ``predict`` reads FILE, calls ``model.predict(list_of_lines, k)`` once and writes one line of
 labels per input line to ``--out`` (default /dev/null). It reports the time of that loop
@@ -61,6 +65,9 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         with open(shuffled, "w", encoding="utf-8") as f:
             f.writelines(lines)
         params["input"] = shuffled
+    if args.one_core:
+        # Threads inherit the affinity of the thread that starts them.
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     try:
         t0 = time.perf_counter()
         model = fasttext.train_supervised(**params)
@@ -110,6 +117,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--threads", type=int, default=1)
     tr.add_argument("--shuffle-lines", action="store_true", help="train on a shuffled copy")
+    tr.add_argument("--one-core", action="store_true", help="run all threads on one CPU")
     tr.add_argument("--quiet", action="store_true", help="accepted for ftl compatibility")
 
     return ap.parse_args(argv)

@@ -363,6 +363,7 @@ class Tool:
     kind: str  # "ftl" | "fasttext" | "sklearn"
     threads: int | None  # None: the tool's own default (an ftl without --thread)
     shuffled: bool = False  # fastText on a copy of the corpus in a random order (per seed)
+    one_core: bool = False  # fastText with all its threads pinned to one CPU
 
 
 def show_threads(tool: Tool) -> str:
@@ -405,9 +406,10 @@ def train_cmd(
         quiet = ["--quiet"] if "--quiet" in ctx.ftl_options else []
         return [*ctx.ftl_cmd, "train", str(data.train), "-o", str(model), *common, *extra, *quiet]
     if tool.kind == "fasttext":
-        order = ["--shuffle-lines"] if tool.shuffled else []
+        variant = ["--shuffle-lines"] if tool.shuffled else []
+        variant += ["--one-core"] if tool.one_core else []
         cmd = [PYTHON, str(FASTTEXT_REF), "train", str(data.train), "-o", str(model)]
-        return [*cmd, *common, *order]
+        return [*cmd, *common, *variant]
     n_features = sklearn_features(data.labels, ctx.args.sklearn_max_coef_mb)
     return [
         PYTHON, str(SKLEARN_REF), "train", str(data.train), "-o", str(model), *common,
@@ -872,8 +874,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--tools",
         default="ftl-t1,ftl-t2,fasttext-t1,fasttext-t2,sklearn",
         help="comma-separated subset of ftl-t1,ftl-t2,fasttext-t1,fasttext-t2,sklearn,"
-        "fasttext-shuffled-t1,fasttext-shuffled-t2 (the last two: fastText on a copy of the"
-        " corpus in a random order drawn from the run's seed)",
+        "fasttext-shuffled-t1,fasttext-shuffled-t2,fasttext-one-core-t2 (fastText on a copy"
+        " of the corpus in a random order drawn from the run's seed; fastText with its 2"
+        " threads on one CPU)",
     )
     ap.add_argument("--ftl-cmd", help="command running ftl (default: ftl beside this python)")
     ap.add_argument("--ftl-extra", help='extra ftl train options, e.g. "--batch-size 64"')
@@ -924,6 +927,9 @@ def select_tools(args: argparse.Namespace) -> list[Tool]:
         ),
         "fasttext-shuffled-t2": Tool(
             "fasttext-shuffled-t2", "fastText shuffled", "fasttext", 2, True
+        ),
+        "fasttext-one-core-t2": Tool(
+            "fasttext-one-core-t2", "fastText on one core", "fasttext", 2, one_core=True
         ),
         "sklearn": Tool("sklearn", "sklearn", "sklearn", 2),
     }
