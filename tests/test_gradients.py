@@ -17,7 +17,14 @@ import scipy.sparse as sp
 from fasttext_lite.losses import LOSSES, Loss
 from fasttext_lite.model import Model
 from fasttext_lite.sparse import Bags
-from fasttext_lite.train import MAX_LINE_MASS, Batcher, _bounded, _step
+from fasttext_lite.train import (
+    FULL_LINE_MASS,
+    MAX_LINE_MASS,
+    MAX_ROW_STEP,
+    Batcher,
+    _bounded,
+    _step,
+)
 
 FloatArray = npt.NDArray[np.floating]
 EPS = 1e-6
@@ -320,3 +327,63 @@ def test_batched_step_gives_a_row_used_by_one_line_that_lines_step() -> None:
         np.testing.assert_allclose(model.input[own], a[own], rtol=1e-12, atol=1e-14)
     untouched = [5, 6]
     np.testing.assert_array_equal(model.input[untouched], a0[untouched])
+
+
+def wide_model(nrows: int, seed: int, *, scale: float = 1.0) -> Model:
+    rng = np.random.default_rng(seed)
+    return Model(
+        rng.normal(size=(nrows, DIM)),
+        scale * rng.normal(size=(NLABELS, DIM)),
+        np.arange(nrows, dtype=np.int64),
+    )
+
+
+@pytest.mark.parametrize("lr", [0.5, 1.0, 2.5])
+def test_a_row_that_is_a_small_part_of_many_lines_takes_their_summed_step(lr: float) -> None:
+    """`</s>` in long lines: each of 8 lines of 10 rows sends the shared row at most a tenth
+    of a full line's step, under one in all, so the batch moves it by the sum of the lines'
+    SGD steps (from the model as it was before the batch), not by their mean."""
+    nlines, own = 8, 9
+    shared = 0
+    lines = [[shared, *range(1 + own * i, 1 + own * (i + 1))] for i in range(nlines)]
+    gold = [[i % NLABELS] for i in range(nlines)]
+    model = wide_model(1 + own * nlines, seed=3)
+    a0, b0 = model.input.copy(), model.output.copy()
+    rows = Batcher(Bags.of(lines), model.input.shape[0], np.float64)
+    _step(
+        model, rows, Bags.of(gold), np.arange(nlines, dtype=np.intp), loss=LOSSES["softmax"], lr=lr
+    )
+
+    summed = np.zeros(DIM)
+    for ids, labels in zip(lines, gold, strict=True):
+        a, b = a0.copy(), b0.copy()
+        fasttext_step(a, b, ids, labels, lr, "softmax")
+        summed += a[shared] - a0[shared]
+    np.testing.assert_allclose(model.input[shared] - a0[shared], summed, rtol=1e-12)
+
+
+@pytest.mark.parametrize("nlines", [2, 8, 64])
+@pytest.mark.parametrize("gold", ["likeliest", "unlikeliest"])
+@pytest.mark.parametrize("lr", [0.5, 1.0, 2.5])
+def test_a_row_that_is_all_of_many_lines_moves_at_most_one_full_step(
+    nlines: int, gold: str, lr: float
+) -> None:
+    """n copies of a one-row line send their row n times one line's SGD step g. A line whose
+    score gradients sum to `mass` counts as mass / FULL_LINE_MASS of a line, and the row takes
+    at most max(MAX_ROW_STEP, lr) per counted line: so it moves by n g while that is under one
+    full step, and by one full line's worth, g x FULL_LINE_MASS / mass (over lr), beyond."""
+    model = wide_model(1, seed=nlines, scale=3.0)
+    a0, b0 = model.input.copy(), model.output.copy()
+    scores = b0 @ a0[0]
+    label = int(np.argmax(scores) if gold == "likeliest" else np.argmin(scores))
+    p = np.exp(scores - scores.max())
+    mass = 2.0 * (1.0 - p[label] / p.sum())  # softmax: |p - y| summed over the labels
+    rows = Batcher(Bags.of([[0]] * nlines), 1, np.float64)
+    targets = Bags.of([[label]] * nlines)
+    _step(model, rows, targets, np.arange(nlines, dtype=np.intp), loss=LOSSES["softmax"], lr=lr)
+
+    a, b = a0.copy(), b0.copy()
+    fasttext_step(a, b, [0], [label], lr, "softmax")
+    one_line = a[0] - a0[0]
+    lines = min(nlines, max(MAX_ROW_STEP, lr) / lr * FULL_LINE_MASS / mass)
+    np.testing.assert_allclose(model.input[0] - a0[0], lines * one_line, rtol=1e-12, atol=1e-14)
