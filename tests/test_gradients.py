@@ -115,12 +115,13 @@ def test_bags_weigh_each_occurrence_one_over_the_line_length() -> None:
     np.testing.assert_allclose(weights.toarray(), averaging_weights(LINES).toarray(), rtol=1e-15)
 
 
-def random_model(seed: int) -> Model:
+def random_model(seed: int, *, nrows: int = NROWS_A, scale: float = 1.0) -> Model:
+    """Normal A (nrows x DIM) and B (NLABELS x DIM, times `scale`)."""
     rng = np.random.default_rng(seed)
     return Model(
-        rng.normal(size=(NROWS_A, DIM)),
-        rng.normal(size=(NLABELS, DIM)),
-        np.arange(NROWS_A, dtype=np.int64) * 3,
+        rng.normal(size=(nrows, DIM)),
+        scale * rng.normal(size=(NLABELS, DIM)),
+        np.arange(nrows, dtype=np.int64) * 3,
     )
 
 
@@ -329,15 +330,6 @@ def test_batched_step_gives_a_row_used_by_one_line_that_lines_step() -> None:
     np.testing.assert_array_equal(model.input[untouched], a0[untouched])
 
 
-def wide_model(nrows: int, seed: int, *, scale: float = 1.0) -> Model:
-    rng = np.random.default_rng(seed)
-    return Model(
-        rng.normal(size=(nrows, DIM)),
-        scale * rng.normal(size=(NLABELS, DIM)),
-        np.arange(nrows, dtype=np.int64),
-    )
-
-
 @pytest.mark.parametrize("lr", [0.5, 1.0, 2.5])
 def test_a_row_that_is_a_small_part_of_many_lines_takes_their_summed_step(lr: float) -> None:
     """`</s>` in long lines: each of 8 lines of 10 rows sends the shared row at most a tenth
@@ -347,7 +339,7 @@ def test_a_row_that_is_a_small_part_of_many_lines_takes_their_summed_step(lr: fl
     shared = 0
     lines = [[shared, *range(1 + own * i, 1 + own * (i + 1))] for i in range(nlines)]
     gold = [[i % NLABELS] for i in range(nlines)]
-    model = wide_model(1 + own * nlines, seed=3)
+    model = random_model(3, nrows=1 + own * nlines)
     a0, b0 = model.input.copy(), model.output.copy()
     rows = Batcher(Bags.of(lines), model.input.shape[0], np.float64)
     _step(
@@ -372,7 +364,7 @@ def test_a_row_that_is_all_of_many_lines_moves_at_most_one_full_step(
     score gradients sum to `mass` counts as mass / FULL_LINE_MASS of a line, and the row takes
     at most max(MAX_ROW_STEP, lr) per counted line: so it moves by n g while that is under one
     full step, and by one full line's worth, g x FULL_LINE_MASS / mass (over lr), beyond."""
-    model = wide_model(1, seed=nlines, scale=3.0)
+    model = random_model(nlines, nrows=1, scale=3.0)
     a0, b0 = model.input.copy(), model.output.copy()
     scores = b0 @ a0[0]
     label = int(np.argmax(scores) if gold == "likeliest" else np.argmin(scores))
