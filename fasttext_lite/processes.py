@@ -3,8 +3,9 @@
 fastText reads and trains with several threads; in Python, threads would serialize on the
 interpreter lock, so the workers here are processes. Forked, they see the parent's data
 without copying it; what they update together (the model, their counters) lives in shared
-mappings (`shared`). The parent waits for them, polling for the progress bar, and re-raises a
-worker's `FtlError` (or reports any other failure) as its own, after stopping the others.
+mappings (`shared`), and what they must not do at the same moment takes a `lock`. The parent
+waits for them, polling for the progress bar, and re-raises a worker's `FtlError` (or reports
+any other failure) as its own, after stopping the others.
 
 Needs `os.fork` (Linux, macOS).
 """
@@ -20,12 +21,15 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from fasttext_lite import errors
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Lock
 
 # How often the parent looks at its workers (and updates the progress bar).
 POLL_SECONDS = 0.05
@@ -45,6 +49,15 @@ def shared(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
     copy = copy.reshape(array.shape)
     copy[...] = array
     return copy
+
+
+def lock() -> Lock:
+    """A lock that the processes forked after it share (a semaphore in shared memory)."""
+    # Imported here: multiprocessing costs 10 ms at start, and only training with workers
+    # needs it.
+    import multiprocessing
+
+    return multiprocessing.get_context("fork").Lock()
 
 
 def run(work: Callable[[int], None], workers: int, poll: Callable[[], None] = lambda: None) -> None:

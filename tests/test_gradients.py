@@ -379,3 +379,37 @@ def test_a_row_that_is_all_of_many_lines_moves_at_most_one_full_step(
     one_line = a[0] - a0[0]
     lines = min(nlines, max(MAX_ROW_STEP, lr) / lr * FULL_LINE_MASS / mass)
     np.testing.assert_allclose(model.input[0] - a0[0], lines * one_line, rtol=1e-12, atol=1e-14)
+
+
+class _Witness:
+    """A stand-in for the workers' write lock that records the model while it is held."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.held: list[tuple[FloatArray, FloatArray]] = []
+
+    def __enter__(self) -> None:
+        self.held.append((self.model.input.copy(), self.model.output.copy()))
+
+    def __exit__(self, *exc: object) -> None:
+        self.held.append((self.model.input.copy(), self.model.output.copy()))
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_a_step_writes_a_and_b_only_while_it_holds_the_write_lock(loss: str) -> None:
+    """With workers sharing the model, two writes at once would lose one: so a step changes
+    nothing before it takes the lock, all of its update while holding it, nothing after."""
+    weights, targets = training_rows(LINES, [[0], [1, 2], [2], [0, 1]])
+    model = random_model(4)
+    a0, b0 = model.input.copy(), model.output.copy()
+    witness = _Witness(model)
+    rows = Batcher(weights, NROWS_A, np.float64)
+    lines = np.arange(len(LINES), dtype=np.intp)
+    _step(model, rows, targets, lines, loss=LOSSES[loss], lr=0.5, writing=witness)
+
+    (entered_a, entered_b), (left_a, left_b) = witness.held
+    np.testing.assert_array_equal(entered_a, a0)
+    np.testing.assert_array_equal(entered_b, b0)
+    np.testing.assert_array_equal(left_a, model.input)
+    np.testing.assert_array_equal(left_b, model.output)
+    assert not np.array_equal(model.input, a0) and not np.array_equal(model.output, b0)

@@ -65,6 +65,24 @@ def test_workers_see_and_update_shared_arrays() -> None:
     assert counts.tolist() == [1.0, 2.0, 3.0]
 
 
+def test_workers_holding_the_lock_take_turns() -> None:
+    """Each worker reads the shared total, yields the CPU, and writes it back plus one: any
+    two of these overlapping would lose an increment."""
+    total = processes.shared(np.zeros(1))
+    lock = processes.lock()
+    increments = 200
+
+    def work(index: int) -> None:
+        for _ in range(increments):
+            with lock:
+                seen = total[0]
+                time.sleep(0)
+                total[0] = seen + 1
+
+    processes.run(work, 3)
+    assert total[0] == 3 * increments
+
+
 def _bad_data(index: int) -> None:
     raise DataError("x.txt: no line has a label")
 
