@@ -76,7 +76,8 @@ def run(work: Callable[[int], None], workers: int, poll: Callable[[], None] = la
             with warnings.catch_warnings():
                 # Python 3.12+ warns that forking a multi-threaded process may deadlock: the
                 # threads here are BLAS's idle pool, limited to one thread and re-created by
-                # OpenBLAS's own fork handler, and the workers take no lock they could hold.
+                # OpenBLAS's own fork handler, and no thread holds a lock the workers take
+                # (theirs is a `lock` from this module, taken only by them).
                 warnings.filterwarnings("ignore", ".*fork", DeprecationWarning)
                 pid = os.fork()
             if pid == 0:  # the worker: never returns into the caller's code
