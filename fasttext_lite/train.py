@@ -43,7 +43,8 @@ read-modify-write of all of B and of the batch's rows of A (`</s>` and the frequ
 among them), so two at once lost one worker's update of those rows: on cooking with bigrams,
 2 workers scored 0.003 under one (mean P@1 over seeds 12-35 0.5631 against 0.5664; 0.5655
 with the lock), and halving their batches did not help (0.5634). The writes are a small part
-of a batch's time, so the workers seldom wait.
+of a batch's time: the lock cost at most some percent, near run-to-run noise (cooking bigrams,
+median training time over those seeds 4.2 s without it, 4.5-4.7 s with it).
 """
 
 from __future__ import annotations
