@@ -49,10 +49,9 @@ median training time over those seeds 4.2 s without it, 4.5-4.7 s with it).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import NamedTuple
 
 import numpy as np
@@ -101,7 +100,7 @@ MIN_BLOCKS = 16
 WINDOW_ENTRIES = 1 << 21
 
 _NO_LINES = Bags.of([])
-_NO_LOCK = contextlib.nullcontext()  # one process writes alone
+_NO_LOCK = nullcontext()  # one process writes alone
 
 # How many batches pass between progress reports: often enough for a smooth bar, rare enough
 # to cost nothing.
