@@ -9,13 +9,7 @@
 
 from __future__ import annotations
 
-from fasttext_lite.classifier import (
-    FastTextClassifier,
-    Prediction,
-    TopLabels,
-    TrainingSummary,
-    evaluate,
-)
+from fasttext_lite.classifier import FastTextClassifier, Prediction
 from fasttext_lite.errors import (
     DataError,
     FtlError,
@@ -25,7 +19,9 @@ from fasttext_lite.errors import (
     StorageError,
     TrainingError,
 )
-from fasttext_lite.metrics import Evaluation, LabelScore
+from fasttext_lite.losses import TopLabels
+from fasttext_lite.metrics import Evaluation, LabelScore, evaluate
+from fasttext_lite.training.summary import TrainingSummary
 from fasttext_lite.version import __version__
 
 __all__ = [

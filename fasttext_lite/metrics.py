@@ -4,15 +4,25 @@ P@k is correct predictions / predictions made and R@k is correct predictions / g
 both summed over the file before dividing (micro-averaged). On single-label data at k=1 every
 line has one gold label and at most one prediction, so P@1 and R@1 are equal unless a
 threshold suppresses predictions. Labels are ids here, named only in the result.
+`evaluate` scores a classifier on labelled lines through its public `predictor`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+from fasttext_lite import params
+from fasttext_lite.errors import DataError
+from fasttext_lite.text.lines import read_lines
+
+if TYPE_CHECKING:
+    from fasttext_lite.classifier import FastTextClassifier
 
 
 @dataclass(frozen=True)
@@ -87,3 +97,39 @@ class Meter:
             f1=_f1(precision, recall),
             per_label=per_label,
         )
+
+
+def evaluate(
+    classifier: FastTextClassifier,
+    lines: str | Path | Iterable[str | bytes],
+    *,
+    k: int = 1,
+    threshold: float = 0.0,
+) -> Evaluation:
+    """P@k, R@k, F1 and per-label scores on labelled lines (a path, `-`, or an iterable).
+
+    As fastText's `test`: lines with no label known to the model are skipped; labels the model
+    does not know are ignored.
+    """
+    params.check_top_k(k, threshold)
+    predictor = classifier.predictor()
+    labels = classifier.classes_
+    source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
+    meter = Meter(len(labels))
+    for chunk in predictor.chunks(source):
+        read = predictor.read(chunk)
+        gold = predictor.gold(read).weights(len(labels)).toarray() > 0
+        top = predictor.top_labels(read, k, threshold)
+        predicted = np.zeros_like(gold)
+        rows, columns = np.nonzero(top.ids >= 0)
+        predicted[rows, top.ids[rows, columns]] = True
+        # As fastText's test: a line with no label the model knows is not counted.
+        keep = gold.any(axis=1)
+        meter.add(gold[keep], predicted[keep])
+    if meter.examples == 0:
+        name = lines if isinstance(lines, (str, Path)) else "the evaluation lines"
+        raise DataError(
+            f"{name}: no line has a label the model knows (labels start with"
+            f" {classifier.label_prefix!r}; the model knows {', '.join(labels[:3])}, ...)"
+        )
+    return meter.result(labels, k=k, threshold=threshold)

@@ -1,238 +1,24 @@
-"""Counting a corpus and freezing its vocabulary: words and labels, pruned and numbered.
+"""The vocabulary: words and labels kept by count, numbered by count (fastText
+`src/dictionary.cc`: `threshold`).
 
-Follows fastText (`src/dictionary.cc`: `add`, `threshold`): words with count < min_count and
-labels with count < min_count_label are dropped; words are numbered by count, descending,
-then labels likewise. Ties keep first-seen order (fastText's sort leaves them unspecified).
-Lines are kept as indices into a table of distinct tokens, so each distinct token is looked
-up, hashed and split into n-grams once, however often it occurs.
+Words with count < min_count and labels with count < min_count_label are dropped; words are
+numbered by count, descending, then labels likewise. Ties keep first-seen order (fastText's
+sort leaves them unspecified).
 """
 
 from __future__ import annotations
 
 import functools
-import struct
-from array import array
-from collections.abc import Hashable, Iterable, Sequence
-from itertools import chain
-from typing import BinaryIO, TypeVar, cast
+from collections.abc import Hashable, Sequence
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from fasttext_lite.data import EOS_BYTES, decode, split_lines
-from fasttext_lite.sparse import block_bounds
-from fasttext_lite.spool import SpooledBags
+from fasttext_lite.arrays.bags import Bags, take_rows
+from fasttext_lite.text.scan import Scan, TokenTable
 
-# Ids handled at once when counting, writing or appending a table's lines: a block's arrays
-# (and bincount's int64 copy) stay near a megabyte or two. With 4 M-id blocks, each part of a
-# 2-thread scan of 10^6 lines peaked 25 MB higher while writing itself out.
-_BLOCK = 1 << 18
 T = TypeVar("T", bound=Hashable)
-
-
-class _FirstSeen(dict[T, int]):
-    """Each key's position in first-seen order: looking up a new key appends it to `order`.
-
-    Lookups of known keys are plain dict lookups, so `map(index.__getitem__, tokens)` numbers
-    a whole block of tokens without a Python step per token.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.order: list[T] = []
-
-    def __missing__(self, key: T) -> int:
-        position = self[key] = len(self.order)
-        self.order.append(key)
-        return position
-
-
-class TokenTable:
-    """Distinct tokens in first-seen order, and each line as indices into them (in a
-    `SpooledBags`: a large corpus's lines wait in a temporary file), with each token's count.
-
-    >>> table = TokenTable.of([["a", "b", "a"], ["b"]])
-    >>> table.tokens, table.occurrences.tolist(), table.lengths.tolist(), table.counts().tolist()
-    (['a', 'b'], [0, 1, 0, 1], [3, 1], [2, 2])
-    """
-
-    def __init__(self, *, memory_entries: int | None = None) -> None:
-        self.index: _FirstSeen[str | bytes] = _FirstSeen()
-        self.lines = SpooledBags(np.int32, memory_entries=memory_entries)
-        self._counts = np.zeros(0, dtype=np.int64)
-
-    def extend(self, occurrences: npt.NDArray[np.int32], lengths: npt.NDArray[np.integer]) -> None:
-        """Append lines already numbered (indices into `keys`)."""
-        self.lines.append_ids(occurrences, lengths)
-        nkeys = len(self.keys)
-        if self._counts.size < nkeys:
-            grown = np.zeros(max(nkeys, 2 * self._counts.size), dtype=np.int64)
-            grown[: self._counts.size] = self._counts
-            self._counts = grown
-        # bincount widens its input to int64: in blocks, a large input is not copied whole.
-        for start in range(0, occurrences.size, _BLOCK):
-            block = occurrences[start : start + _BLOCK]
-            self._counts[:nkeys] += np.bincount(block, minlength=nkeys)
-
-    def clear(self) -> None:
-        """Forget the lines, freeing their memory, and their counts; keep the tokens."""
-        self.lines.close()
-        self._counts[:] = 0
-
-    @property
-    def keys(self) -> list[str | bytes]:
-        """The distinct tokens as they were added."""
-        return self.index.order
-
-    @property
-    def tokens(self) -> list[str]:
-        """The distinct tokens as str (bytes keys decoded, undecodable bytes escaped)."""
-        return [t if isinstance(t, str) else decode(t) for t in self.keys]
-
-    @property
-    def occurrences(self) -> npt.NDArray[np.int32]:
-        """All lines' indices, back to back (read into memory if they were spilled)."""
-        return self.lines.read(0, self.lines.nlines).indices.astype(np.int32, copy=False)
-
-    @property
-    def lengths(self) -> npt.NDArray[np.int64]:
-        return self.lines.sizes
-
-    def counts(self) -> npt.NDArray[np.int64]:
-        """How often each token occurs in the lines."""
-        return self._counts[: len(self.keys)].copy()
-
-    def write(self, handle: BinaryIO) -> None:
-        """Write the table (bytes keys) for `append`, in another process of the same machine."""
-        keys = cast(list[bytes], self.keys)
-        blob = b"\n".join(keys)  # a token never holds a newline
-        lengths = self.lengths
-        handle.write(struct.pack("<3Q", len(keys), len(blob), lengths.size))
-        handle.write(blob)
-        handle.write(lengths.data)
-        for _first, _last, lines in self.lines.blocks(_BLOCK):
-            handle.write(lines.indices.data)
-
-    def append(self, handle: BinaryIO) -> None:
-        """Append the lines of a table written by `write`, after this table's lines; its new
-        tokens are numbered after this table's, in their first-seen order."""
-        nkeys, nblob, nlines = struct.unpack("<3Q", handle.read(24))
-        blob = handle.read(nblob)
-        keys = blob.split(b"\n") if nkeys else []
-        ids = np.fromiter(map(self.index.__getitem__, keys), np.int32, count=len(keys))
-        lengths = np.frombuffer(handle.read(8 * nlines), dtype=np.int64)
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
-        for first, last in block_bounds(indptr, _BLOCK).tolist():
-            theirs = np.frombuffer(handle.read(4 * int(indptr[last] - indptr[first])), np.int32)
-            self.extend(ids[theirs], lengths[first:last])
-
-    @classmethod
-    def of(cls, lines: Iterable[Sequence[str | bytes]]) -> TokenTable:
-        table = cls()
-        occurrences: list[int] = []
-        lengths: list[int] = []
-        for tokens in lines:
-            occurrences.extend(map(table.index.__getitem__, tokens))
-            lengths.append(len(tokens))
-        table.extend(np.array(occurrences, dtype=np.int32), np.array(lengths, dtype=np.int64))
-        return table
-
-
-class Scan:
-    """One pass over lines of text: their words (each line ending with `</s>`) and their
-    labels (tokens starting with the prefix, which is cut off) as token tables.
-
-    Lines come in blocks; every token of a block is numbered by one dict lookup in C, and only
-    a token seen for the first time is classified as word or label in Python.
-
-    >>> scan = Scan(b"__label__")
-    >>> scan.add_lines([b"__label__x hello world", b"bye __label__y __label__x", b""])
-    >>> scan.words.keys, scan.words.occurrences.tolist(), scan.words.lengths.tolist()
-    ([b'hello', b'world', b'</s>', b'bye'], [0, 1, 2, 3, 2, 2], [3, 2, 1])
-    >>> scan.labels.keys, scan.labels.occurrences.tolist(), scan.labels.lengths.tolist()
-    ([b'x', b'y'], [0, 1, 0], [1, 2, 0])
-    """
-
-    def __init__(self, label_prefix: bytes, *, memory_entries: int | None = None) -> None:
-        self.label_prefix = label_prefix
-        self.words = TokenTable(memory_entries=memory_entries)
-        self.labels = TokenTable(memory_entries=memory_entries)
-        self._seen: _FirstSeen[bytes] = _FirstSeen()
-        # Per token seen, in first-seen order: its word id (>= 0) or ~ its label id (< 0).
-        self._ids = array("i")
-
-    def add_lines(self, lines: Sequence[bytes]) -> None:
-        """Append lines (without their newline)."""
-        split = split_lines(lines)
-        if not split:
-            return
-        if not self._seen:
-            # `</s>` is first seen at the end of the first line: number it there, so that ties
-            # in counts keep fastText's first-seen order. (It is always a word, whatever the
-            # label prefix; a literal `</s>` in the text is classified as any token is.)
-            self._number(split[0])
-            self.words.index[EOS_BYTES]
-        tokens = list(chain.from_iterable(split))
-        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-        positions = self._number(tokens)
-        ids = np.frombuffer(self._ids, dtype=np.int32)[positions]
-        is_label = ids < 0
-        labelled = np.zeros(is_label.size + 1, dtype=np.int64)
-        np.cumsum(is_label, out=labelled[1:])
-        ends = np.cumsum(lengths)
-        label_lengths = labelled[ends] - labelled[ends - lengths]
-        self.labels.extend(~ids[is_label], label_lengths)
-        # Each line's words, then `</s>`.
-        word_lengths = lengths - label_lengths + 1
-        eos = np.cumsum(word_lengths) - 1
-        words = np.empty(int(word_lengths.sum()), dtype=np.int32)
-        is_word = np.ones(words.size, dtype=bool)
-        is_word[eos] = False
-        words[is_word] = ids[~is_label]
-        words[eos] = self.words.index[EOS_BYTES]
-        self.words.extend(words, word_lengths)
-
-    def append(self, handle: BinaryIO) -> None:
-        """Append the lines of another scan, written by `write` (after this scan's lines,
-        its tokens numbered after this scan's in their first-seen order)."""
-        self.words.append(handle)
-        self.labels.append(handle)
-
-    def write(self, handle: BinaryIO) -> None:
-        """Write the lines and tokens read for `append` (words, then labels)."""
-        self.words.write(handle)
-        self.labels.write(handle)
-
-    def clear(self) -> None:
-        """Forget the lines read, keeping the tokens seen."""
-        self.words.clear()
-        self.labels.clear()
-
-    def _number(self, tokens: Sequence[bytes]) -> npt.NDArray[np.int32]:
-        """Each token's first-seen position, classifying the tokens new to the scan."""
-        seen = self._seen
-        known = len(seen.order)
-        positions = np.fromiter(map(seen.__getitem__, tokens), dtype=np.int32, count=len(tokens))
-        prefix, cut = self.label_prefix, len(self.label_prefix)
-        for token in seen.order[known:]:
-            if token.startswith(prefix):
-                self._ids.append(~self.labels.index[token[cut:]])
-            else:
-                self._ids.append(self.words.index[token])
-        return positions
-
-    @property
-    def lines(self) -> int:
-        return len(self.words.lengths)
-
-    @property
-    def unlabelled_lines(self) -> int:
-        return int(np.count_nonzero(self.labels.lengths == 0))
-
-    @property
-    def tokens(self) -> int:
-        """Tokens read, words, labels and `</s>` alike, as fastText counts them."""
-        return int(self.words.lengths.sum() + self.labels.lengths.sum())
 
 
 class Vocabulary:
@@ -258,21 +44,31 @@ class Vocabulary:
         return {word: i for i, word in enumerate(self.words)}
 
     @classmethod
-    def build(cls, scan: Scan, *, min_count: int, min_count_label: int) -> Vocabulary:
-        """Prune by count and number by count, descending.
+    def build(
+        cls, scan: Scan, *, min_count: int, min_count_label: int
+    ) -> tuple[Vocabulary, ScanIds]:
+        """Prune by count and number by count, descending; also each of the scan's tokens' id.
 
         >>> scan = Scan(b"__label__")
-        >>> scan.add_lines([b"b a b __label__x"])
-        >>> Vocabulary.build(scan, min_count=1, min_count_label=0).words
-        ['b', 'a', '</s>']
+        >>> scan.add_lines([b"a b b __label__x"])
+        >>> vocab, ids = Vocabulary.build(scan, min_count=1, min_count_label=0)
+        >>> vocab.words, ids.words.tolist()  # the scan saw a, b, </s>
+        (['b', 'a', '</s>'], [1, 0, 2])
         """
-        words, word_counts = _by_count(scan.words, min_count)
-        labels, label_counts = _by_count(scan.labels, min_count_label)
-        return cls(words, word_counts, labels, label_counts)
+        ids = ScanIds(numbered(scan.words, min_count), numbered(scan.labels, min_count_label))
+        words, word_counts = _by_id(scan.words, ids.words)
+        labels, label_counts = _by_id(scan.labels, ids.labels)
+        return cls(words, word_counts, labels, label_counts), ids
 
 
-def _by_count(table: TokenTable, minimum: int) -> tuple[list[str], list[int]]:
-    ids = numbered(table, minimum)
+class ScanIds(NamedTuple):
+    """The vocabulary id of each distinct token of the scan it was built from, -1 if pruned."""
+
+    words: npt.NDArray[np.int64]
+    labels: npt.NDArray[np.int64]
+
+
+def _by_id(table: TokenTable, ids: npt.NDArray[np.int64]) -> tuple[list[str], list[int]]:
     kept = np.flatnonzero(ids >= 0)
     order = kept[np.argsort(ids[kept])]
     tokens = table.tokens
@@ -302,3 +98,25 @@ def ids_of(tokens: Sequence[T], ids: dict[T, int]) -> npt.NDArray[np.int64]:
     [3, -1]
     """
     return np.fromiter((ids.get(t, -1) for t in tokens), dtype=np.int64, count=len(tokens))
+
+
+def label_bags(table: TokenTable, label_ids: npt.NDArray[np.int64]) -> Bags:
+    """Each line of a table of labels as a bag of label ids, given the id of each of the
+    table's tokens (-1 for a label the vocabulary lacks, which is dropped). A label written
+    twice on a line is still one gold label.
+
+    >>> label_bags(TokenTable.of([["x", "y", "x"], ["z"]]), np.array([0, 1, -1])).indices.tolist()
+    [0, 1]
+    """
+    known = label_ids.astype(np.int32)
+    bags = Bags(table.lines.indptr, table.occurrences).map(lambda occurrences: known[occurrences])
+    # Only a line with several labels can repeat one: look for repeats among those alone
+    # (most lines have one label), and mark them -1 for `map` to drop.
+    got = take_rows(bags.indptr, np.flatnonzero(bags.sizes > 1))
+    pairs = got.owner * (int(known.max(initial=0)) + 1) + bags.indices[got.positions]
+    repeated = np.ones(pairs.size, dtype=bool)
+    repeated[np.unique(pairs, return_index=True)[1]] = False
+    if not repeated.any():
+        return bags
+    bags.indices[got.positions[repeated]] = -1
+    return bags.map(lambda ids: ids)

@@ -13,7 +13,8 @@ from typing import IO, Any
 
 import pytest
 
-from fasttext_lite import FastTextClassifier, spool
+from fasttext_lite import FastTextClassifier
+from fasttext_lite.arrays import spool
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

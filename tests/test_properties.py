@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from reference import featurize, parse_line
 
-from fasttext_lite import FastTextClassifier, ModelFileError, serialization
-from fasttext_lite.data import EOS, encode_token, parse_line, tokenize
-from fasttext_lite.vocab import Scan
+from fasttext_lite import FastTextClassifier, ModelFileError
+from fasttext_lite.formats import container
+from fasttext_lite.text.scan import Scan
+from fasttext_lite.text.tokens import EOS, encode_token, tokenize
 
 SETTINGS = settings(
     max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -78,7 +80,7 @@ def test_parse_line_separates_labels_and_appends_eos(line: str | bytes, prefix: 
 def test_features_are_always_in_range(rich: FastTextClassifier, lines: list[str | bytes]) -> None:
     featurizer = rich.featurizer_
     examples = [parse_line(line, rich.label_prefix) for line in lines]
-    bags = featurizer.transform(examples)
+    bags = featurize(featurizer, examples)
     assert bags.nlines == len(lines)
     if bags.indices.size:
         assert bags.indices.min() >= 0 and bags.indices.max() < featurizer.n_features
@@ -124,7 +126,7 @@ def test_prediction_never_raises(
 @given(
     st.one_of(
         st.binary(max_size=2000),
-        st.binary(max_size=2000).map(lambda b: serialization.MAGIC + b),
+        st.binary(max_size=2000).map(lambda b: container.MAGIC + b),
         st.binary(max_size=100).map(lambda b: b"\xba\x16\x4f\x2f" + b),  # fastText's magic
     )
 )

@@ -25,8 +25,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from fasttext_lite import FastTextClassifier, ModelFileError, serialization
+from fasttext_lite import FastTextClassifier, ModelFileError
 from fasttext_lite.cli import cli
+from fasttext_lite.formats import container
 
 FTL = [sys.executable, "-m", "fasttext_lite"]
 RewriteHeader = Callable[[Path, Path, Callable[[dict[str, Any]], None]], Path]
@@ -326,24 +327,24 @@ def test_model_paths_that_are_not_models(
 def test_hostile_hyper_parameters_in_a_well_formed_file(
     change: dict[str, int], reason: str, model_path: Path, tmp_path: Path
 ) -> None:
-    header, arrays = serialization.load(model_path)
+    header, arrays = container.load(model_path)
     header["params"].update(change)
-    serialization.save(tmp_path / "m.ftl", header, arrays)
+    container.save(tmp_path / "m.ftl", header, arrays)
     with pytest.raises(ModelFileError):
         FastTextClassifier.load(tmp_path / "m.ftl")
 
 
 def test_a_model_without_labels_is_refused(model_path: Path, tmp_path: Path) -> None:
-    header, arrays = serialization.load(model_path)
+    header, arrays = container.load(model_path)
     header.update(labels=[], label_counts=[])
-    serialization.save(tmp_path / "m.ftl", header, {**arrays, "output": arrays["output"][:0]})
+    container.save(tmp_path / "m.ftl", header, {**arrays, "output": arrays["output"][:0]})
     with pytest.raises(ModelFileError):
         FastTextClassifier.load(tmp_path / "m.ftl").predict(["hello"])
 
 
 def test_a_model_with_nan_weights_is_refused(model_path: Path, tmp_path: Path) -> None:
-    header, arrays = serialization.load(model_path)
-    serialization.save(tmp_path / "m.ftl", header, {**arrays, "input": arrays["input"] * np.nan})
+    header, arrays = container.load(model_path)
+    container.save(tmp_path / "m.ftl", header, {**arrays, "input": arrays["input"] * np.nan})
     with pytest.raises(ModelFileError):
         FastTextClassifier.load(tmp_path / "m.ftl")
 
@@ -351,9 +352,9 @@ def test_a_model_with_nan_weights_is_refused(model_path: Path, tmp_path: Path) -
 def test_a_crafted_file_never_gives_a_traceback(model_path: Path, tmp_path: Path) -> None:
     """Whatever a crafted file gets past, the CLI says one
     line."""
-    header, arrays = serialization.load(model_path)
+    header, arrays = container.load(model_path)
     header["params"]["bucket"] = 10**30
-    serialization.save(tmp_path / "m.ftl", header, arrays)
+    container.save(tmp_path / "m.ftl", header, arrays)
     result = run("predict", "-m", tmp_path / "m.ftl", stdin=b"hello world\n")
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert len(result.stderr.splitlines()) == 1
@@ -589,7 +590,7 @@ def test_a_failed_or_interrupted_save_keeps_the_earlier_model(
     def fail(fd: int) -> None:
         raise fault
 
-    monkeypatch.setattr("fasttext_lite.serialization.os.fsync", fail)
+    monkeypatch.setattr("fasttext_lite.formats.container.os.fsync", fail)
     result = run("train", support_train, "-o", earlier, "--epoch", "1")
     assert_fails_cleanly(result, *fragments, code=code)
     assert earlier.read_bytes() == before

@@ -1,0 +1,111 @@
+"""The `ftl` command group, and the only place that turns the library's errors into one-line
+messages and exit codes. Each command lives in its own module."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import warnings
+from typing import Any
+
+import click
+
+from fasttext_lite import __version__
+from fasttext_lite.cli.evaluate import eval_
+from fasttext_lite.cli.info import info
+from fasttext_lite.cli.options import option_name
+from fasttext_lite.cli.predict import predict
+from fasttext_lite.cli.train import train
+from fasttext_lite.errors import FtlError, ParameterError
+
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # what shells report for Ctrl-C
+
+
+class _Group(click.Group):
+    """Turns library errors, usage errors, Ctrl-C and a closed stdout into one line each."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise _short(error) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            with warnings.catch_warnings():
+                # stderr carries errors only: numpy's overflow warnings before a divergence
+                # error, say, would bury the one line that matters.
+                warnings.simplefilter("ignore")
+                return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _short(error) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ParameterError as error:
+            raise click.ClickException(
+                f"invalid value for {option_name(error.parameter)}: {error.detail}"
+            ) from None
+        except FtlError as error:
+            raise click.ClickException(_one_line(str(error))) from None
+        except KeyboardInterrupt:
+            kept = (
+                "; no model file was written or changed"
+                if ctx.invoked_subcommand == "train"
+                else ""
+            )
+            click.echo(f"Error: interrupted{kept}.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader went away (`ftl predict | head -1`): stop quietly. Point stdout at
+            # /dev/null so that Python's final flush does not complain again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
+        except MemoryError:
+            raise click.ClickException("out of memory; try a smaller --dim or --bucket") from None
+        except Exception as error:  # a bug: still one line, with a way to see the traceback
+            if os.environ.get("FTL_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"internal error ({type(error).__name__}: {_one_line(str(error))}); please"
+                " report it (FTL_DEBUG=1 shows the traceback)"
+            ) from None
+
+
+def _short(error: click.UsageError) -> click.UsageError:
+    """click's usage error in one line, without the usage block (bare `ftl` still shows help)."""
+    if isinstance(error, click.exceptions.NoArgsIsHelpError):
+        return error
+    command = error.ctx.command_path if error.ctx else "ftl"
+    return click.UsageError(f"{error.format_message()} See '{command} --help'.")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="ftl")
+def cli() -> None:
+    """fastText-style text classification: train, predict, evaluate.
+
+    \b
+    Example:
+        ftl train data/support.train -o model.ftl
+        echo "where is my parcel" | ftl predict -m model.ftl
+    """
+
+
+for command in (train, predict, eval_, info):
+    cli.add_command(command)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    # Unwind as for Ctrl-C, so that no temporary file outlives a `kill`.
+    raise SystemExit(128 + signum)
+
+
+def main() -> None:
+    """The `ftl` console script."""
+    signal.signal(signal.SIGTERM, _terminated)
+    cli.main(prog_name="ftl")

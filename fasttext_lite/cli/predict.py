@@ -1,0 +1,78 @@
+"""`ftl predict`: the top labels of each input line, one output line per input line."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from fasttext_lite.classifier import FastTextClassifier, Prediction
+from fasttext_lite.cli.options import IN_PATH, model_option, top_k_options
+from fasttext_lite.losses import TopLabels
+from fasttext_lite.text.lines import STDIN, read_batches
+from fasttext_lite.text.tokens import display, encode_token
+
+
+def _format(predictions: list[Prediction], prefix: str, probs: bool, as_json: bool) -> str:
+    # Probabilities rounded as fastText prints them (6 significant digits), never above 1.
+    shown = [(p.label, float(f"{min(p.probability, 1.0):.6g}")) for p in predictions]
+    if as_json:
+        labels = [display(label) for label, _ in shown]
+        return json.dumps({"labels": labels, "probabilities": [p for _, p in shown]})
+    if probs:
+        return " ".join(f"{prefix}{label} {p:g}" for label, p in shown)
+    return " ".join(prefix + label for label, _ in shown)
+
+
+@click.command()
+@click.argument("input_path", metavar="[INPUT]", default=STDIN, type=IN_PATH)
+@model_option
+@top_k_options
+@click.option("--probs", is_flag=True, help="Print each label's probability after it.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def predict(
+    input_path: str, model_path: str, k: int, threshold: float, probs: bool, as_json: bool
+) -> None:
+    """Predict labels for each line of INPUT (default: stdin), one output line per input line.
+
+    Empty input lines give empty output lines (with --json, an object with no labels). Each
+    answer is written as soon as its line has arrived, so it works in a pipeline.
+
+    \b
+    Example:
+        echo "my card was charged twice" | ftl predict -m support.ftl -k 2 --probs
+    """
+    clf = FastTextClassifier.load(model_path)
+    clf.predict([], k=k, threshold=threshold)  # checks -k and --threshold before any input
+    # Each label as printed, and b"" for the -1 of "no label".
+    names = [*(encode_token(clf.label_prefix + label) for label in clf.classes_), b""]
+    for top in clf.iter_top_labels(read_batches(input_path), k=k, threshold=threshold):
+        sys.stdout.buffer.write(_format_block(top, clf, names, probs, as_json))
+        sys.stdout.flush()
+
+
+def _format_block(
+    top: TopLabels, clf: FastTextClassifier, names: list[bytes], probs: bool, as_json: bool
+) -> bytes:
+    """The output lines for a batch of predictions, as the bytes the labels came from."""
+    if probs or as_json:
+        classes, prefix = clf.classes_, clf.label_prefix
+        lines = [
+            _format(
+                [Prediction(classes[i], p) for i, p in zip(ids, row, strict=True) if i >= 0],
+                prefix,
+                probs,
+                as_json,
+            )
+            + "\n"
+            for ids, row in zip(top.ids.tolist(), top.probabilities.tolist(), strict=True)
+        ]
+        return encode_token("".join(lines))
+    # Labels only, the common case: no Python step per label, only per line.
+    if top.ids.shape[1] == 1:
+        picked = list(map(names.__getitem__, top.ids[:, 0].tolist()))
+        return b"\n".join(picked) + b"\n" if picked else b""
+    return b"".join(
+        b" ".join([names[i] for i in ids if i >= 0]) + b"\n" for ids in top.ids.tolist()
+    )

@@ -1,0 +1,95 @@
+"""The ftl model file: a trained model's parameters, vocabulary, matrices and training
+summary in the checked container format (`formats.container`).
+
+Loading checks that the parts agree with each other (shapes, ids, counts), so a file that
+passes the container's checksums but was written wrongly is still refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from fasttext_lite import params as schema
+from fasttext_lite.errors import ModelFileError, ParameterError
+from fasttext_lite.features.featurizer import effective_bucket
+from fasttext_lite.formats import container
+from fasttext_lite.model import Model
+from fasttext_lite.training.summary import TrainingSummary
+from fasttext_lite.version import __version__
+from fasttext_lite.vocab import Vocabulary
+
+_ARRAYS = {"input", "output", "feature_ids"}
+
+
+class ModelParts(NamedTuple):
+    params: dict[str, Any]  # the stored hyper-parameters (`params.MODEL_PARAMS`)
+    vocab: Vocabulary
+    model: Model
+    summary: TrainingSummary
+
+
+def save(path: str | Path, parts: ModelParts) -> None:
+    """Write the model to `path` atomically."""
+    vocab, model = parts.vocab, parts.model
+    header = {
+        "ftl_version": __version__,
+        "params": {name: parts.params[name] for name in schema.MODEL_PARAMS},
+        "words": vocab.words,
+        "word_counts": vocab.word_counts,
+        "labels": vocab.labels,
+        "label_counts": vocab.label_counts,
+        "summary": asdict(parts.summary),
+    }
+    arrays = {"input": model.input, "output": model.output, "feature_ids": model.feature_ids}
+    container.save(path, header, arrays)
+
+
+def load(path: str | Path) -> ModelParts:
+    """Read a model written by `save`; anything else raises `ModelFileError`."""
+    header, arrays = container.load(path)
+    try:
+        return _parts(header, arrays)
+    except (KeyError, TypeError, ValueError, ArithmeticError, ParameterError) as error:
+        raise ModelFileError(
+            f"{path}: not a valid fasttext_lite model: its contents disagree ({error})"
+        ) from None
+
+
+def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> ModelParts:
+    if set(arrays) != _ARRAYS:
+        raise ValueError(f"arrays {sorted(arrays)}")
+    params = schema.from_model(header["params"])
+    schema.validate({**schema.DEFAULTS, **params})
+    words, labels = header["words"], header["labels"]
+    word_counts, label_counts = header["word_counts"], header["label_counts"]
+    for strings, counts in ((words, word_counts), (labels, label_counts)):
+        if not all(isinstance(s, str) for s in strings) or len(strings) != len(counts):
+            raise ValueError("vocabulary")
+        if not all(isinstance(n, int) for n in counts):
+            raise ValueError("vocabulary counts")
+    n_features = len(words) + effective_bucket(
+        bucket=params["bucket"], word_ngrams=params["word_ngrams"], maxn=params["maxn"]
+    )
+    a, b, ids = arrays["input"], arrays["output"], arrays["feature_ids"]
+    dim = params["dim"]
+    if a.ndim != 2 or b.shape != (len(labels), dim) or a.shape[1] != dim:
+        raise ValueError("matrix shapes")
+    if ids.shape != (a.shape[0],) or ids.dtype.kind != "i":
+        raise ValueError("feature ids")
+    if len(labels) < 2 or a.dtype.kind != "f" or b.dtype.kind != "f":
+        raise ValueError("labels or weights")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("weights are not finite")
+    if ids.size and (np.any(np.diff(ids) <= 0) or ids[0] < 0 or ids[-1] >= n_features):
+        raise ValueError("feature ids out of order or range")
+    if not isinstance(header["summary"], dict):
+        raise ValueError("summary")
+    summary = TrainingSummary(**header["summary"])
+    model = Model(np.array(a), np.array(b), np.array(ids, dtype=np.int64))
+    vocab = Vocabulary(words, word_counts, labels, label_counts)
+    return ModelParts(params, vocab, model, summary)

@@ -1,0 +1,114 @@
+"""Batched prediction (fastText `src/fasttext.cc`: `predictLine`): lines of text -> feature
+bags -> hidden vectors -> the loss's top-k labels, a chunk of lines at a time.
+
+A `Predictor` remembers the distinct tokens it has read (up to READER_TOKENS), so a stream
+classifies and featurizes each distinct token once, not once per chunk.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from fasttext_lite.arrays.bags import Bags
+from fasttext_lite.arrays.blas import single_blas_thread
+from fasttext_lite.features.featurizer import Featurizer, TokenFeatureCache
+from fasttext_lite.losses import Loss, TopLabels
+from fasttext_lite.model import Model
+from fasttext_lite.text.scan import Scan, TokenTable
+from fasttext_lite.text.tokens import as_bytes, decode
+from fasttext_lite.vocab import ids_of, label_bags
+
+# Score matrices in prediction hold at most this many floats (lines x labels).
+PREDICT_CELLS = 1 << 21
+# Distinct tokens a predictor remembers before it starts afresh: bounds its memory on an
+# endless stream of new words.
+READER_TOKENS = 1 << 20
+
+
+class Read(NamedTuple):
+    """A chunk of lines as the model sees them."""
+
+    features: Bags  # each line's feature ids
+    labels: TokenTable  # each line's labels as read (valid until the next read)
+    blank: npt.NDArray[np.bool_]  # lines with nothing but separators: they get no labels
+
+
+class Predictor:
+    """Reads chunks of lines and predicts their labels with one model."""
+
+    def __init__(self, featurizer: Featurizer, model: Model, loss: Loss, label_prefix: bytes):
+        self.featurizer = featurizer
+        self.model = model
+        self.loss = loss
+        self.label_prefix = label_prefix
+        self._forget()
+
+    def _forget(self) -> None:
+        # Chunks are bounded already (PREDICT_CELLS): they never need a temporary file.
+        self._scan = Scan(self.label_prefix, memory_entries=sys.maxsize)
+        self._cache = TokenFeatureCache(self.featurizer)
+        self._label_ids = np.zeros(0, dtype=np.int64)  # of the scan's labels, -1 if unknown
+
+    def chunks(self, lines: Iterable[str | bytes]) -> Iterator[list[str | bytes]]:
+        """Chunks of lines; from a lazy iterable they grow (1, 2, 4, ... lines) so that the
+        first results come out at once."""
+        limit = max(1, PREDICT_CELLS // max(len(self.featurizer.vocab.labels), 1))
+        size = limit if isinstance(lines, Sequence) else 1
+        chunk: list[str | bytes] = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+                size = min(size * 2, limit)
+        if chunk:
+            yield chunk
+
+    def read(self, chunk: Sequence[str | bytes]) -> Read:
+        """The chunk's features, labels and blank lines."""
+        if len(self._scan.words.keys) > READER_TOKENS:
+            self._forget()
+        scan = self._scan
+        scan.clear()
+        scan.add_lines([as_bytes(text) for text in chunk])
+        words = scan.words
+        if len(words.keys) > self._cache.size:
+            self._cache.add(words.keys[self._cache.size :])
+        features = self.featurizer.transform_lines(
+            self._cache.tokens, words.occurrences, words.lengths
+        )
+        blank = (words.lengths == 1) & (scan.labels.lengths == 0)
+        return Read(features, scan.labels, blank)
+
+    def gold(self, read: Read) -> Bags:
+        """Each line's labels known to the model, each once, as label ids."""
+        new = read.labels.keys[self._label_ids.size :]
+        if new:
+            names = [key if isinstance(key, str) else decode(key) for key in new]
+            known = ids_of(names, self.featurizer.vocab.label_ids)
+            self._label_ids = np.concatenate([self._label_ids, known])
+        return label_bags(read.labels, self._label_ids)
+
+    def hidden(self, features: Bags) -> npt.NDArray[np.floating]:
+        model = self.model
+        weights = model.rows_of(features).weights(model.input.shape[0], model.input.dtype.type)
+        return model.hidden(weights)
+
+    def probabilities(self, read: Read) -> npt.NDArray[np.float32]:
+        """(lines, labels); a blank line gets those of `</s>` alone."""
+        with single_blas_thread():
+            probs = self.loss.probabilities(self.model.output, self.hidden(read.features))
+        return probs.astype(np.float32, copy=False)
+
+    def top_labels(self, read: Read, k: int, threshold: float) -> TopLabels:
+        """The top `k` label ids at or above `threshold` of each line; none for a blank one."""
+        with single_blas_thread():
+            top = self.loss.top_k(self.model.output, self.hidden(read.features), k, threshold)
+        top.ids[read.blank] = -1
+        top.probabilities[read.blank] = 0.0
+        return top

@@ -1,0 +1,20 @@
+"""The losses, by name: each a module owning the output layer (see `losses.base`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fasttext_lite.losses.base import Loss, LossFactory, OutputGradient, TopLabels
+from fasttext_lite.losses.ova import OneVsAll
+from fasttext_lite.losses.softmax import Softmax
+
+LOSSES: dict[str, LossFactory] = {"softmax": Softmax, "ova": OneVsAll}
+
+
+def make_loss(name: str, label_counts: Sequence[int]) -> Loss:
+    """The loss `name` for labels with these counts (hierarchical softmax builds its tree
+    from them)."""
+    return LOSSES[name](label_counts)
+
+
+__all__ = ["LOSSES", "Loss", "OutputGradient", "TopLabels", "make_loss"]

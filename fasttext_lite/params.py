@@ -1,0 +1,143 @@
+"""The hyper-parameters, in one place: names, defaults, ranges, help and fastText's spellings.
+
+`FastTextClassifier`'s constructor, `get_params`, the model file's `params`, the CLI's options
+and their help all come from `PARAMS` (fastText `src/args.cc`, supervised defaults).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fasttext_lite.errors import ParameterError
+from fasttext_lite.losses import LOSSES
+from fasttext_lite.text.tokens import DEFAULT_LABEL_PREFIX, tokenize
+
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str  # the Python name; the CLI's option is --name-with-dashes
+    default: Any
+    help: str
+    fasttext: str  # fastText's option and `args` name
+    low: int | None = None  # integers: the least and greatest value
+    high: int | None = None
+    choices: tuple[str, ...] = ()
+    # Saved in model files; a model file written before the parameter existed had `before`.
+    in_model: bool = True
+    before: Any = _NO_DEFAULT
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def check(self, value: object) -> None:
+        """Raise `ParameterError` naming the parameter unless `value` is one of its values."""
+        if isinstance(self.default, bool):
+            if not isinstance(value, bool):
+                raise ParameterError(self.name, f"must be True or False, got {value!r}")
+        elif isinstance(self.default, int):
+            assert self.low is not None and self.high is not None
+            check_int(self.name, value, minimum=self.low, maximum=self.high)
+        elif isinstance(self.default, float):
+            if not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+                raise ParameterError(self.name, f"must be a positive number, got {value!r}")
+        elif self.choices:
+            if value not in self.choices:
+                raise ParameterError(
+                    self.name, f"must be one of {', '.join(self.choices)}, got {value!r}"
+                )
+        elif not isinstance(value, str) or tokenize(value) != [value]:
+            raise ParameterError(self.name, f"must be one non-empty token, got {value!r}")
+
+
+# The upper bounds keep a hostile model file from asking for absurd work; bucket must keep
+# feature ids within fastText's int32.
+PARAMS: tuple[Param, ...] = (
+    Param("lr", 0.1, "Learning rate.", "lr"),
+    Param("dim", 100, "Embedding size.", "dim", 1, 100_000),
+    Param("epoch", 5, "Passes over the data.", "epoch", 1, 1_000_000),
+    Param("word_ngrams", 1, "Longest word n-gram (1 = words only).", "wordNgrams", 1, 100),
+    Param("bucket", 2_000_000, "Hash slots for n-grams.", "bucket", 0, 2**31 - 1 - 100_000_000),
+    Param("minn", 0, "Shortest char n-gram.", "minn", 0, 1_000),
+    Param("maxn", 0, "Longest char n-gram (0 = off).", "maxn", 0, 1_000),
+    Param("min_count", 1, "Drop words seen fewer times.", "minCount", 0, 2**62),
+    Param("min_count_label", 0, "Drop labels seen fewer times.", "minCountLabel", 0, 2**62),
+    Param(
+        "loss",
+        "softmax",
+        "softmax (one label per line) or ova (one-vs-all, multi-label).",
+        "loss",
+        choices=tuple(LOSSES),
+    ),
+    Param("label_prefix", DEFAULT_LABEL_PREFIX, "Tokens starting with this are labels.", "label"),
+    Param(
+        "batch_size",
+        0,
+        "Lines per SGD step (1 = fastText's per-example SGD, 0 = automatic).",
+        "",
+        0,
+        1_000_000,
+    ),
+    Param(
+        "thread",
+        1,
+        "Worker processes sharing the model (fastText's threads; >1 is not reproducible).",
+        "thread",
+        1,
+        256,
+        before=1,
+    ),
+    Param("seed", 0, "Random seed.", "seed", 0, 2**63 - 1),
+    Param("verbose", False, "Show a progress bar on stderr.", "verbose", in_model=False),
+)
+BY_NAME: dict[str, Param] = {param.name: param for param in PARAMS}
+DEFAULTS: dict[str, Any] = {param.name: param.default for param in PARAMS}
+MODEL_PARAMS: tuple[str, ...] = tuple(param.name for param in PARAMS if param.in_model)
+
+
+def validate(values: Mapping[str, Any]) -> None:
+    """Check every parameter, then the rules between them (`ParameterError` names one)."""
+    for param in PARAMS:
+        param.check(values[param.name])
+    if values["maxn"] > 0 and values["minn"] > values["maxn"]:
+        raise ParameterError(
+            "minn", f"must not exceed maxn ({values['maxn']}), got {values['minn']}"
+        )
+    if (values["word_ngrams"] > 1 or values["maxn"] > 0) and values["bucket"] == 0:
+        raise ParameterError("bucket", "must be positive when n-grams are on, got 0")
+
+
+def from_model(stored: object) -> dict[str, Any]:
+    """The parameters stored in a model file, completed with what older files lack; raises
+    ValueError if any is missing or unknown."""
+    if not isinstance(stored, dict):
+        raise ValueError("hyper-parameters missing")
+    older = {p.name: p.before for p in PARAMS if p.in_model and p.before is not _NO_DEFAULT}
+    values = {**older, **stored}
+    if set(values) != set(MODEL_PARAMS):
+        raise ValueError("hyper-parameters missing or unknown")
+    return values
+
+
+def check_int(name: str, value: object, *, minimum: int, maximum: int = 2**63 - 1) -> None:
+    """Raise `ParameterError` unless `value` is an integer (not a bool) in [minimum, maximum]."""
+    # numbers.Integral admits numpy integers; bool is an int but never a count.
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not integral or not minimum <= value <= maximum:  # type: ignore[operator]
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        if integral and value > maximum:  # type: ignore[operator]
+            kind = f"at most {maximum}"
+        raise ParameterError(name, f"must be {kind}, got {value!r}")
+
+
+def check_top_k(k: object, threshold: object) -> None:
+    """Raise `ParameterError` unless k >= 1 and 0 <= threshold <= 1."""
+    check_int("k", k, minimum=1)
+    if not isinstance(threshold, numbers.Real) or not 0.0 <= float(threshold) <= 1.0:
+        raise ParameterError("threshold", f"must be between 0 and 1, got {threshold!r}")

@@ -1,0 +1,1 @@
+"""Text in fastText's format: reading lines, splitting tokens, scanning a corpus."""

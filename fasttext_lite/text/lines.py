@@ -1,0 +1,109 @@
+"""Reading text: files and stdin as lines (`-` is stdin), in batches of what has arrived.
+
+Errors name the file and say what to do (`DataError`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from fasttext_lite.errors import DataError
+
+STDIN = "-"
+# Bytes per read when streaming: a pipe gives what it holds (64 KiB at most on Linux), a file
+# this much: several thousand lines, enough to make the work per read large.
+_READ_BYTES = 1 << 20
+
+
+@contextlib.contextmanager
+def open_binary(path: str | Path) -> Iterator[BinaryIO]:
+    """Open `path` for reading bytes; `-` is stdin. Errors name the file."""
+    if str(path) == STDIN:
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise DataError("-: stdin is closed; give a file name instead")
+        yield sys.stdin.buffer
+        return
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, errors translated here
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory; give a text file, or - for stdin") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied; check the file's permissions") from None
+    except OSError as error:
+        raise DataError(f"{path}: cannot open ({error.strerror or error})") from None
+    with handle:
+        yield handle
+
+
+def read_lines(path: str | Path) -> Iterator[bytes]:
+    """The lines of `path` (or stdin for `-`) as bytes, line endings included."""
+    with open_binary(path) as handle:
+        try:
+            yield from handle
+        except OSError as error:
+            raise DataError(f"{path}: read failed ({error.strerror or error})") from None
+
+
+def read_batches(
+    path: str | Path, max_lines: int = 4096, *, span: tuple[int, int] | None = None
+) -> Iterator[list[bytes]]:
+    """The lines of `path` (or stdin for `-`), without their newline, in batches of what has
+    arrived: a batch never waits for more input than one read, so a pipeline gets the answer
+    for a line as soon as the line is in, and memory stays bounded on an endless stream.
+    `span` (start, end) reads only those bytes of a file (see `line_spans`).
+    """
+    with open_binary(path) as handle:
+        start, end = span or (0, None)
+        if start:
+            handle.seek(start)
+        # read1 returns what one read gives (for a pipe: what is there), never waiting for more.
+        read = getattr(handle, "read1", handle.read)
+        left = -1 if end is None else end - start
+        pending = bytearray()
+        while left:
+            try:
+                chunk = read(_READ_BYTES if left < 0 else min(_READ_BYTES, left))
+            except OSError as error:
+                raise DataError(f"{path}: read failed ({error.strerror or error})") from None
+            if not chunk:
+                break
+            left -= len(chunk) if left > 0 else 0
+            pending += chunk
+            cut = pending.rfind(b"\n", len(pending) - len(chunk)) + 1
+            if cut:
+                lines = bytes(pending[: cut - 1]).split(b"\n")
+                del pending[:cut]
+                for first in range(0, len(lines), max_lines):
+                    yield lines[first : first + max_lines]
+        if pending:
+            yield [bytes(pending)]
+
+
+def line_spans(path: str | Path, parts: int) -> list[tuple[int, int]] | None:
+    """Byte ranges cutting a regular file into `parts` runs of whole lines, about equal in
+    size; None for stdin or anything but a regular file (which cannot be read in parts)."""
+    if str(path) == STDIN:
+        return None
+    try:
+        # stat before opening: opening a named pipe would wait for, then lose, its writer.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            cuts = [0]
+            for part in range(1, parts):
+                handle.seek(max(size * part // parts, cuts[-1]))
+                handle.readline()  # to the start of the next line
+                cuts.append(min(handle.tell(), size))
+    except OSError:
+        return None  # read_batches will say what is wrong with the file
+    cuts.append(size)
+    return list(zip(cuts, cuts[1:], strict=False))

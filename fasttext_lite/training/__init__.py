@@ -1,0 +1,1 @@
+"""Training: preparing a corpus, the SGD loop, worker processes."""

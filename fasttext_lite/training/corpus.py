@@ -1,0 +1,204 @@
+"""From a training corpus to what SGD needs: scan, vocabulary, features, the initial model.
+
+fastText (`src/fasttext.cc`: `train`; `src/dictionary.cc`: `readFromFile`) reads the file
+once to count, then again each epoch; here one scan numbers every distinct token, and the
+lines wait, as bags of rows of A, in a `SpooledBags` (on disk for a large corpus).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from fasttext_lite.arrays import memory
+from fasttext_lite.arrays.spool import SpooledBags, no_room
+from fasttext_lite.errors import DataError, ParameterError, StorageError
+from fasttext_lite.features.featurizer import Featurizer
+from fasttext_lite.losses import Loss, make_loss
+from fasttext_lite.model import Model
+from fasttext_lite.text.lines import line_spans, read_batches
+from fasttext_lite.text.scan import Scan
+from fasttext_lite.text.tokens import as_bytes, encode_token
+from fasttext_lite.training import workers
+from fasttext_lite.training.sgd import TrainingData
+from fasttext_lite.vocab import ScanIds, Vocabulary, label_bags
+
+# Ids featurized at once: bounds the temporary arrays to some tens of megabytes.
+_BLOCK_IDS = 1 << 18
+# Lines scanned at once: enough to number their tokens in C, few enough that the block's token
+# objects take a few megabytes.
+_SCAN_LINES = 4096
+
+
+class Prepared(NamedTuple):
+    """A corpus ready for training, and what the summary reports of it."""
+
+    vocab: Vocabulary
+    featurizer: Featurizer
+    loss: Loss
+    model: Model  # at its initial values
+    data: TrainingData
+    lines: int  # read
+    unlabelled: int  # lines without a label
+    tokens: int  # read: words, labels and `</s>`
+
+
+def scan_texts(texts: Sequence[str | bytes], labels: Sequence[list[str]], prefix: bytes) -> Scan:
+    """Texts and their label names, scanned as the lines of a training file in which the
+    labels lead their text."""
+    scan = Scan(prefix)
+    for start in range(0, len(texts), _SCAN_LINES):
+        block = zip(
+            texts[start : start + _SCAN_LINES], labels[start : start + _SCAN_LINES], strict=True
+        )
+        scan.add_lines(
+            [
+                b" ".join([*(prefix + encode_token(name) for name in gold), as_bytes(text)])
+                for text, gold in block
+            ]
+        )
+    return scan
+
+
+def scan_file(path: str | Path, prefix: bytes, threads: int) -> Scan:
+    """A file (or stdin, `-`) in fastText's format; a regular file is read by `threads`
+    processes, a part each (fastText reads with all its threads too)."""
+    spans = line_spans(path, threads) if threads > 1 else None
+    if spans is not None:
+        return _scan_in_parts(path, spans, prefix)
+    scan = Scan(prefix)
+    for lines in read_batches(path, max_lines=_SCAN_LINES):
+        scan.add_lines(lines)
+    return scan
+
+
+def _scan_in_parts(path: str | Path, spans: list[tuple[int, int]], prefix: bytes) -> Scan:
+    """Appended in file order, the parts number their tokens exactly as one pass would."""
+    what, hint = f"{path}: cannot keep the parts read", "use --thread 1"
+    with contextlib.ExitStack() as stack:
+        try:
+            parts = [stack.enter_context(tempfile.TemporaryFile()) for _ in spans]
+        except OSError as error:
+            raise StorageError(
+                no_room(f"{path}: cannot keep the parts read", error, hint)
+            ) from None
+
+        def scan_part(index: int) -> None:
+            part = Scan(prefix)
+            for lines in read_batches(path, _SCAN_LINES, span=spans[index]):
+                part.add_lines(lines)
+            try:
+                part.write(parts[index])
+                parts[index].flush()
+            except OSError as error:
+                raise StorageError(no_room(what, error, hint)) from None
+
+        workers.run(scan_part, len(spans))
+        scan = Scan(prefix)
+        for part in parts:
+            part.seek(0)
+            scan.append(part)
+        return scan
+
+
+def prepare(
+    read: Callable[[], Scan], params: Mapping[str, Any], *, rng: np.random.Generator, name: str
+) -> Prepared:
+    """The vocabulary, features and initial model of the corpus `read` scans, and its lines
+    with a known label and at least one feature as bags of rows of A. (A callable, so that
+    nothing but this function holds the scan, which it frees as soon as it can.)"""
+    scan = read()
+    memory.release()  # what scanning freed
+    vocab, scan_ids = _vocabulary(scan, params, name)
+    featurizer = Featurizer(
+        vocab,
+        word_ngrams=params["word_ngrams"],
+        bucket=params["bucket"],
+        minn=params["minn"],
+        maxn=params["maxn"],
+    )
+    loss = make_loss(params["loss"], vocab.label_counts)
+    lines, tokens, unlabelled = scan.lines, scan.tokens, scan.unlabelled_lines
+    labels = label_bags(scan.labels, scan_ids.labels)
+    sizes = _tokens_per_line(scan)
+    words = scan.words.lines
+    token_features = featurizer.token_features(scan.words.keys, scan_ids.words)
+    # The scan's distinct tokens and their lookup tables (tens of megabytes) can go.
+    del scan
+    memory.release()
+
+    # Two passes over the lines, a block at a time: the first finds their features (and so
+    # which features get a row of A), the second the rows.
+    keep = labels.sizes > 0
+    used = np.zeros(featurizer.n_features, dtype=bool)
+    features = SpooledBags(featurizer.id_type)
+    for first, last, block in words.blocks(_BLOCK_IDS):
+        occurrences = block.indices.astype(np.int32, copy=False)
+        bags = featurizer.transform_lines(token_features, occurrences, block.sizes, consume=True)
+        keep[first:last] &= bags.sizes > 0
+        bags = bags.select(keep[first:last])
+        used[bags.indices] = True
+        features.append(bags)
+    words.close()
+    del token_features
+    memory.release()
+    if not keep.any():
+        raise DataError(f"{name}: no labelled line has a word left after pruning")
+    model = Model.initial(
+        np.flatnonzero(used), output_rows=loss.output_rows, dim=params["dim"], rng=rng
+    )
+    rows = SpooledBags(np.int32)
+    for _first, _last, bags in features.blocks(_BLOCK_IDS):
+        rows.append(model.rows_of(bags))
+    features.close()
+    memory.release()
+    data = TrainingData(rows, labels.select(keep), sizes[keep])
+    return Prepared(vocab, featurizer, loss, model, data, lines, unlabelled, tokens)
+
+
+def _vocabulary(scan: Scan, params: Mapping[str, Any], name: str) -> tuple[Vocabulary, ScanIds]:
+    """The vocabulary, or an error saying why the corpus cannot train a classifier."""
+    if scan.lines == 0:
+        raise DataError(f"{name}: is empty; give one labelled example per line")
+    if not scan.labels.keys:
+        prefix = params["label_prefix"]
+        raise DataError(
+            f"{name}: no line has a label; labels are tokens starting with"
+            f" {prefix!r}, like {prefix}spam"
+        )
+    vocab, scan_ids = Vocabulary.build(
+        scan, min_count=params["min_count"], min_count_label=params["min_count_label"]
+    )
+    for option, kept, table in (
+        ("min_count_label", vocab.labels, scan.labels),
+        ("min_count", vocab.words, scan.words),
+    ):
+        if not kept:
+            most = int(table.counts().max())
+            what = "label" if option == "min_count_label" else "word"
+            raise ParameterError(
+                option,
+                f"{params[option]} removes every {what} of {name} (the most frequent"
+                f" occurs {most} times); lower it",
+            )
+    if len(vocab.labels) == 1:
+        only = f"only one label ({vocab.labels[0]!r}) is left; a classifier needs at least two"
+        if len(scan.labels.keys) > 1:
+            raise ParameterError(
+                "min_count_label", f"{params['min_count_label']} leaves in {name} {only}; lower it"
+            )
+        raise DataError(f"{name}: {only}")
+    return vocab, scan_ids
+
+
+def _tokens_per_line(scan: Scan) -> npt.NDArray[np.int32]:
+    """Words, labels and `</s>` per line, without a corpus-sized int64 temporary to spare."""
+    sizes = scan.words.lengths.astype(np.int32)
+    sizes += scan.labels.lengths.astype(np.int32)
+    return sizes

@@ -1,0 +1,385 @@
+"""The SGD loop (fastText `src/fasttext.cc`: `supervised`, `trainThread`), in mini-batches.
+
+Each epoch visits the lines in a fresh seeded order: blocks of consecutive lines (read from a
+`SpooledBags`, on disk for a large corpus) in a random order, a window of blocks at a time,
+the lines shuffled within each window. The learning rate decays linearly to zero with the
+tokens processed, as in fastText. A batch of one line is exactly fastText's per-example update.
+
+Batching must not change what `lr` means: summing b per-line steps into one would move a row
+shared by many lines (`</s>`, frequent words, B's rows) up to b steps at once with no feedback,
+which diverges at fastText's usual lr of 1.0. So each row takes lr per use, but at most
+MAX_ROW_STEP (or lr, if larger) in all, counting its lines by how much of a full step each
+sends it: a row of B by the size of its score gradients (the loss's `row_mass`); a row of A by
+each line's averaging weight times that line's gradient size in units of FULL_LINE_MASS, and
+never more than its occurrences. Rows used by few lines get exactly their lines' SGD steps.
+A line's gradients count at most MAX_LINE_MASS towards its step on A: one-vs-all with many
+labels can otherwise throw a barely trained line's rows tens of steps at once.
+
+With `threads` > 1, forked workers (`workers`) train on shares of the lines, updating the one
+model in shared memory as fastText's threads do (Hogwild): they read and compute without
+locks, but take turns to write, since a write is a read-modify-write of B and of rows of A
+that every batch shares, and two at once lose one's update (docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from fasttext_lite.arrays import memory
+from fasttext_lite.arrays.bags import Bags, take_rows
+from fasttext_lite.arrays.blas import single_blas_thread
+from fasttext_lite.arrays.spool import SpooledBags
+from fasttext_lite.errors import TrainingError
+from fasttext_lite.losses import Loss
+from fasttext_lite.model.dense import Model
+from fasttext_lite.training import workers
+
+# (tokens processed so far, mean loss per line since the last call, current learning rate)
+Progress = Callable[[int, float, float], None]
+
+# The largest summed learning rate one row takes in one batch (see the module docstring).
+MAX_ROW_STEP = 1.0
+
+# The summed size of the score gradients of a softmax line that puts all its probability on
+# wrong labels (1 for the gold label, 1 spread over the others): one full line's worth, the
+# unit in which a row of A counts the lines of a batch (see the module docstring).
+FULL_LINE_MASS = 2.0
+
+# The largest summed size of one line's score gradients behind its step on A (see the module
+# docstring): far above softmax's 2 and one-vs-all's usual 3-7 a line on cooking, so it only
+# bounds lines that dozens of labels get wrong at once.
+MAX_LINE_MASS = 50.0
+
+# batch_size 0 picks the batch size: as large as AUTO_BATCH_MAX lines, but small enough for
+# AUTO_MIN_STEPS steps per epoch, since a tiny corpus in big batches gets too few updates.
+# Automatic batches also grow as the learning rate decays, from 1/AUTO_GROWTH of that size to
+# all of it: early, when steps are large, rows get feedback after fewer lines. On cooking at
+# lr 1.0 this recovered fastText's P@1 (median of 3 seeds 0.559 instead of 0.552).
+AUTO_BATCH_MAX = 256
+AUTO_MIN_STEPS = 200
+AUTO_GROWTH = 8
+
+# Lines are read from the spool in blocks of about BLOCK_ENTRIES ids (a block ends with the
+# line that reaches them), at least MIN_BLOCKS per worker, and shuffled in windows of
+# WINDOW_ENTRIES ids shared by the workers: the window bounds training's memory (some tens of
+# megabytes) whatever the corpus size, and mixes lines from dozens of places in the corpus.
+BLOCK_ENTRIES = 1 << 16
+MIN_BLOCKS = 16
+WINDOW_ENTRIES = 1 << 21
+
+_NO_LINES = Bags.of([])
+_NO_LOCK = nullcontext()  # one process writes alone
+
+# How many batches pass between progress reports: often enough for a smooth bar, rare enough
+# to cost nothing.
+_REPORT_EVERY = 20
+
+
+def batch_sizes(batch_size: int, nlines: int) -> tuple[int, int]:
+    """The first and the last batch size: `batch_size` throughout, or for 0 the automatic
+    choice, growing linearly with the tokens processed.
+
+    >>> batch_sizes(0, 12_404), batch_sizes(0, 400), batch_sizes(8, 400)
+    ((8, 62), (1, 2), (8, 8))
+    """
+    if batch_size > 0:
+        return batch_size, batch_size
+    last = max(1, min(AUTO_BATCH_MAX, nlines // AUTO_MIN_STEPS))
+    return max(1, round(last / AUTO_GROWTH)), last
+
+
+class TrainingData(NamedTuple):
+    """Lines ready for the model: their rows of A, gold labels, and token counts."""
+
+    rows: SpooledBags  # each line's rows of A (none empty); a line's hidden vector is their mean
+    labels: Bags  # each line's gold label ids
+    tokens: npt.NDArray[np.integer]  # tokens per line (words, labels and </s>), for the lr decay
+
+
+def train(
+    model: Model,
+    data: TrainingData,
+    *,
+    loss: Loss,
+    lr: float,
+    epoch: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    progress: Progress | None = None,
+    threads: int = 1,
+) -> None:
+    """Update `model` in place by `epoch` passes of mini-batch SGD over `data`.
+
+    With `threads` > 1 the lines are split among that many worker processes updating the one
+    model; with 1, the result depends only on `rng`.
+    """
+    total = int(data.tokens.sum()) * epoch
+    per_block = min(BLOCK_ENTRIES, max(1, data.rows.entries // (MIN_BLOCKS * threads)))
+    blocks = data.rows.block_bounds(per_block)
+    # Per worker: tokens done, summed loss, lines done. Each worker writes only its own row;
+    # all read the tokens of all for the learning rate, which decays with the work of all.
+    tally = np.zeros((threads, 3))
+    # Each worker takes batches of the size one process would, not 1/threads of it: smaller
+    # batches multiplied the fixed cost per batch (2 workers on cooking trained 1.2x as fast
+    # as one; now 1.7-1.9x) and gained no P@1 on cooking (bigrams, means over 36 seeds).
+    settings = _Settings(
+        loss,
+        lr,
+        epoch,
+        batch_sizes(batch_size, data.rows.nlines),
+        total,
+        max(1, WINDOW_ENTRIES // threads),
+    )
+    # Small products: see single_blas_thread.
+    with single_blas_thread():
+        if threads == 1:
+            report = _Reporter(tally, settings, progress)
+            _work(model, data, blocks, rng, tally, 0, settings, report, _NO_LOCK)
+        else:
+            tally = workers.shared(tally)
+            report = _Reporter(tally, settings, progress)
+            parts = np.array_split(blocks[rng.permutation(len(blocks))], threads)
+            streams = [np.random.default_rng(seed) for seed in rng.integers(2**63, size=threads)]
+            writing = workers.lock()
+            model.input, model.output = (
+                workers.shared(model.input),
+                workers.shared(model.output),
+            )
+            try:
+                workers.run(
+                    lambda i: _work(
+                        model, data, parts[i], streams[i], tally, i, settings, None, writing
+                    ),
+                    threads,
+                    poll=report,
+                )
+            finally:
+                model.input, model.output = np.array(model.input), np.array(model.output)
+    report(0.0)
+
+
+class _Settings(NamedTuple):
+    loss: Loss
+    lr: float
+    epoch: int
+    batch_sizes: tuple[int, int]  # the first and the last
+    total_tokens: int  # over all epochs
+    window_entries: int  # ids a worker shuffles at once
+
+
+class _Reporter:
+    """Progress from the workers' tallies: tokens done, mean loss per line since the last
+    report, and the learning rate."""
+
+    def __init__(
+        self, tally: npt.NDArray[np.float64], settings: _Settings, progress: Progress | None
+    ) -> None:
+        self.tally = tally
+        self.settings = settings
+        self.progress = progress
+        self.loss_sum, self.lines, self.mean_loss = 0.0, 0.0, 0.0
+
+    def __call__(self, lr: float | None = None) -> None:
+        if self.progress is None:
+            return
+        seen, loss_sum, lines = self.tally.sum(axis=0)
+        if lines > self.lines:
+            self.mean_loss = (loss_sum - self.loss_sum) / (lines - self.lines)
+            self.loss_sum, self.lines = loss_sum, lines
+        if lr is None:
+            lr = self.settings.lr * max(0.0, 1.0 - seen / self.settings.total_tokens)
+        self.progress(int(seen), float(self.mean_loss), lr)
+
+
+def _work(
+    model: Model,
+    data: TrainingData,
+    blocks: npt.NDArray[np.int64],
+    rng: np.random.Generator,
+    tally: npt.NDArray[np.float64],
+    index: int,
+    settings: _Settings,
+    report: _Reporter | None,
+    writing: AbstractContextManager[object],
+) -> None:
+    """One worker's epochs over its blocks of lines (ranges [first, last)), writing its
+    updates to the model while it holds `writing`."""
+    loss, lr, total = settings.loss, settings.lr, settings.total_tokens
+    first, last = settings.batch_sizes
+    batcher = Batcher(_NO_LINES, model.input.shape[0], model.input.dtype.type)
+    batches = 0
+    for epoch_index in range(settings.epoch):
+        for window in _windows(data.rows, blocks[rng.permutation(len(blocks))], settings):
+            lines = np.concatenate([np.arange(*bounds) for bounds in window.tolist()])
+            batcher.bags = _NO_LINES  # the last window's lines go before the next come
+            memory.release()
+            batcher.bags = data.rows.gather(window)
+            labels = data.labels.take(lines)
+            targets = labels if loss.multi_label else _draw_one_label(labels, rng)
+            tokens = data.tokens[lines]
+            order = rng.permutation(lines.size)
+            start = 0
+            while start < order.size:
+                done = tally[:, 0].sum() / total
+                batch = order[start : start + round(first + (last - first) * done)]
+                start += batch.size
+                current_lr = lr * (1.0 - done)
+                value = _step(
+                    model,
+                    batcher,
+                    targets,
+                    batch,
+                    loss=loss,
+                    lr=current_lr,
+                    rng=rng,
+                    writing=writing,
+                )
+                if not np.isfinite(value):
+                    raise TrainingError(
+                        f"training diverged in epoch {epoch_index + 1} (the loss is not"
+                        f" finite); try a smaller learning rate than {lr}"
+                    )
+                tally[index] += (tokens[batch].sum(), value, batch.size)
+                batches += 1
+                if report is not None and batches % _REPORT_EVERY == 0:
+                    report(current_lr)
+
+
+def _windows(
+    spool: SpooledBags, blocks: npt.NDArray[np.int64], settings: _Settings
+) -> list[npt.NDArray[np.int64]]:
+    """The blocks in groups of about `window_entries` ids (at least one block each)."""
+    indptr = spool.indptr
+    entries = indptr[blocks[:, 1]] - indptr[blocks[:, 0]]
+    group = (np.cumsum(entries) - entries) // settings.window_entries
+    cuts = np.flatnonzero(np.diff(group)) + 1
+    return [window for window in np.split(blocks, cuts) if window.size]
+
+
+def _draw_one_label(labels: Bags, rng: np.random.Generator) -> npt.NDArray[np.integer]:
+    """One gold label per line, uniformly among the line's labels (fastText's softmax target)."""
+    counts = labels.sizes
+    pick = labels.indptr[:-1] + (rng.random(counts.size) * counts).astype(np.int64)
+    return labels.indices[pick]
+
+
+class Batch(NamedTuple):
+    """A batch of lines over the rows of A they use."""
+
+    weights: sp.csr_array  # (lines, rows used): averaging weights
+    rows: npt.NDArray[np.integer]  # the rows of A used, each once
+    uses: npt.NDArray[np.int64]  # each row's occurrences in the batch, at most its line count
+
+
+class Batcher:
+    """Cuts batches out of bags of rows of A.
+
+    Finding a batch's distinct rows is the hot spot of training. A sort costs O(n log n) per
+    batch; instead a scratch array with a slot per row of A lets each occurrence find one
+    representative occurrence of its row in O(1): write every occurrence's position into its
+    row's slot (one write per row survives, whichever), read the slots back, and the
+    occurrences that read their own position are one per row. Slots are always written before
+    they are read, so they are never cleared.
+    """
+
+    def __init__(self, bags: Bags, nrows: int, dtype: type[np.floating]) -> None:
+        self.bags = bags
+        self.dtype = dtype
+        self._slot = np.zeros(nrows, dtype=np.intp)
+        self._positions = np.arange(0, dtype=np.intp)
+
+    def __call__(self, lines: npt.NDArray[np.intp]) -> Batch:
+        got = take_rows(self.bags.indptr, lines)
+        columns = self.bags.indices[got.positions]
+        if self._positions.size < columns.size:
+            self._positions = np.arange(2 * columns.size, dtype=np.intp)
+        positions = self._positions[: columns.size]
+        self._slot[columns] = positions
+        representative = self._slot[columns]
+        represents = representative == positions
+        local = (np.cumsum(represents, dtype=np.int32) - 1)[representative]
+        share: npt.NDArray[np.floating] = (1.0 / np.diff(got.indptr)).astype(self.dtype)
+        rows = columns[represents]
+        # Occurrences, not lines: a row repeated within a line counts twice, except that a
+        # row never counts more than the batch has lines (so one line is never capped).
+        uses = np.minimum(np.bincount(local, minlength=rows.size), lines.size)
+        # Index arrays of one type, int32, spare scipy a scan and a copy of each.
+        indptr = got.indptr.astype(np.int32)
+        weights = sp.csr_array((share[got.owner], local, indptr), shape=(lines.size, rows.size))
+        return Batch(weights, rows, uses)
+
+
+def _step(
+    model: Model,
+    batcher: Batcher,
+    targets: Bags | npt.NDArray[np.integer],
+    lines: npt.NDArray[np.intp],
+    *,
+    loss: Loss,
+    lr: float,
+    rng: np.random.Generator,
+    writing: AbstractContextManager[object] = _NO_LOCK,
+) -> float:
+    """One SGD step on the given lines, written to the model while holding `writing`;
+    returns the summed loss before the step. `targets` holds every line's gold labels (a bag
+    per line) or, for a loss that trains on one, the one drawn for each line."""
+    batch = batcher(lines)
+    if isinstance(targets, Bags):
+        gold = targets.take(lines)
+    else:
+        gold = Bags(np.arange(lines.size + 1, dtype=np.int64), targets[lines])
+
+    used = model.restricted(batch.rows)
+    hidden = used.hidden(batch.weights)
+    out = loss.gradient(model.output, hidden, gold, rng)
+    weights_t = _bounded(batch.weights, out.line_mass).T
+    d_input = np.asarray(weights_t @ out.d_hidden)
+
+    # Bounded weights times mass: a line over MAX_LINE_MASS counts as much as one at it.
+    row_lines = np.minimum(batch.uses, weights_t @ (out.line_mass / FULL_LINE_MASS))
+    step = _row_steps(lr, row_lines).astype(model.input.dtype)
+    input_step = step[:, None] * d_input
+    output_step = _row_steps(lr, out.row_mass).astype(model.output.dtype)[:, None] * out.d_output
+    with writing:  # see the module docstring
+        # Subtract from A as it is now rather than store used.input - step: with workers
+        # sharing A, rows another worker updated since `restricted` keep that update.
+        model.input[batch.rows] = np.take(model.input, batch.rows, axis=0) - input_step
+        if out.rows is None:
+            model.output -= output_step
+        else:
+            model.output[out.rows] -= output_step
+    return out.loss
+
+
+def _bounded(weights: sp.csr_array, line_mass: npt.NDArray[np.floating]) -> sp.csr_array:
+    """The averaging weights with each line's row scaled so that its score gradients count at
+    most MAX_LINE_MASS towards its step on A (unchanged, and not copied, if none exceeds it)."""
+    if line_mass.max(initial=0.0) <= MAX_LINE_MASS:
+        return weights
+    # Lines at or under the bound (a line predicted perfectly has 0) keep a scale of 1.
+    scale = np.divide(
+        MAX_LINE_MASS, line_mass, out=np.ones_like(line_mass), where=line_mass > MAX_LINE_MASS
+    )
+    scaled = weights.copy()
+    scaled.data *= np.repeat(scale.astype(weights.dtype), np.diff(scaled.indptr))
+    return scaled
+
+
+def _row_steps(lr: float, lines: npt.NDArray[np.number]) -> npt.NDArray[np.float64]:
+    """Each row's learning rate: lr, lowered so that lr x lines <= max(MAX_ROW_STEP, lr).
+
+    >>> _row_steps(0.1, np.array([1.0, 5.0, 20.0])).round(3).tolist()
+    [0.1, 0.1, 0.05]
+    """
+    most = np.maximum(MAX_ROW_STEP, lr)
+    # A row no line uses (0 lines) takes no step, but keep lr there rather than divide by 0.
+    steps: npt.NDArray[np.float64] = np.divide(
+        most, lines, out=np.full(lines.shape, lr), where=lines * lr > most
+    )
+    return steps
