@@ -22,6 +22,17 @@ IntArray = npt.NDArray[np.integer]
 _BLOCK_ENTRIES = 1 << 20
 
 
+def indptr_of(sizes: IntArray) -> npt.NDArray[np.int64]:
+    """CSR row boundaries from row sizes: [0, s0, s0 + s1, ...].
+
+    >>> indptr_of(np.array([2, 0, 3])).tolist()
+    [0, 2, 2, 5]
+    """
+    indptr = np.zeros(sizes.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=indptr[1:])
+    return indptr
+
+
 class Gathered(NamedTuple):
     """The selected rows: for each entry its row (0..len(which)-1) and its position in the
     source arrays, and the new rows' boundaries."""
@@ -39,8 +50,7 @@ def take_rows(indptr: IntArray, which: IntArray) -> Gathered:
     """
     starts = indptr[which]
     sizes = indptr[which + 1] - starts
-    new_indptr = np.zeros(which.size + 1, dtype=np.intp)
-    np.cumsum(sizes, out=new_indptr[1:])
+    new_indptr = indptr_of(sizes)
     owner = np.repeat(np.arange(which.size), sizes)
     positions = np.arange(int(new_indptr[-1])) + (starts - new_indptr[:-1])[owner]
     return Gathered(owner, positions, new_indptr)
@@ -73,9 +83,7 @@ class Bags(NamedTuple):
 
     @classmethod
     def of(cls, lines: list[list[int]]) -> Bags:
-        sizes = [len(line) for line in lines]
-        indptr = np.zeros(len(lines) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=indptr[1:])
+        indptr = indptr_of(np.array([len(line) for line in lines], dtype=np.int64))
         indices = np.array([i for line in lines for i in line], dtype=np.int64)
         return cls(indptr, indices)
 
@@ -148,4 +156,4 @@ class Bags(NamedTuple):
             return kept
 
         mapped = self.map(drop_unselected)
-        return Bags(np.concatenate([[0], np.cumsum(mapped.sizes[lines])]), mapped.indices)
+        return Bags(indptr_of(mapped.sizes[lines]), mapped.indices)

@@ -19,7 +19,7 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from fasttext_lite.arrays.bags import Bags, IntArray, block_bounds
+from fasttext_lite.arrays.bags import Bags, IntArray, block_bounds, indptr_of
 from fasttext_lite.errors import StorageError
 
 # 4 MB of int32 ids (a million tokens) stay in memory; more are spilled to a temporary file.
@@ -155,9 +155,7 @@ class SpooledBags:
         lines = np.concatenate(
             [np.arange(first, last) for first, last in ranges.tolist()] or [np.zeros(0, np.int64)]
         )
-        new_indptr = np.zeros(lines.size + 1, dtype=np.int64)
-        np.cumsum(indptr[lines + 1] - indptr[lines], out=new_indptr[1:])
-        return Bags(new_indptr, out)
+        return Bags(indptr_of(indptr[lines + 1] - indptr[lines]), out)
 
     def blocks(self, entries: int) -> Iterator[tuple[int, int, Bags]]:
         """(first line, last line, their bags) in order, a block of about `entries` ids

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from fasttext_lite.arrays.bags import Bags, take_rows
+from fasttext_lite.arrays.bags import Bags, indptr_of, take_rows
 from fasttext_lite.features.hashing import as_signed, chain_ngram_hashes, fnv1a_many
 from fasttext_lite.text.tokens import EOS_BYTES, as_bytes, encode_token
 from fasttext_lite.vocab import Vocabulary, ids_of
@@ -188,8 +188,7 @@ class Featurizer:
     ) -> Bags:
         """`transform_table`, with the tokens' features computed already."""
         word_ids, indptr, features, hashes = tokens
-        line_ends = np.zeros(lengths.size + 1, dtype=np.int64)
-        np.cumsum(lengths, out=line_ends[1:])
+        line_ends = indptr_of(lengths)
         if consume and self.word_ngrams == 1 and self.maxn == 0:
             return Bags(line_ends, occurrences).map(lambda occ: word_ids[occ])
         # Every entry's size is known before: fill one array block by block, never holding
@@ -243,7 +242,7 @@ class Featurizer:
         sizes = np.empty(len(tokens), dtype=np.int64)
         sizes[known] = np.diff(self._word_indptr)[word_ids[known]]
         sizes[unknown] = np.diff(new_indptr)
-        indptr = np.concatenate([[0], np.cumsum(sizes)])
+        indptr = indptr_of(sizes)
         features = np.empty(int(indptr[-1]), dtype=np.int64)
         features[take_rows(indptr, unknown).positions] = new_features
         source = take_rows(self._word_indptr, word_ids[known]).positions
@@ -277,7 +276,7 @@ class Featurizer:
                     gram_counts[i] = len(token_grams)
         has_own = own_ids >= 0
         sizes = gram_counts + has_own
-        indptr = np.concatenate([[0], np.cumsum(sizes)])
+        indptr = indptr_of(sizes)
         features = np.empty(int(indptr[-1]), dtype=np.int64)
         features[indptr[:-1][has_own]] = own_ids[has_own]
         if grams:

@@ -18,7 +18,7 @@ import json
 import os
 import struct
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fasttext_lite.errors import ModelFileError
+from fasttext_lite.files import reading
 
 MAGIC = b"FTLITE\x00\x01"
 FORMAT_NAME = "fasttext_lite"
@@ -168,19 +169,8 @@ def read_header(path: str | Path) -> dict[str, Any]:
     return {**header, "arrays": dict(layout)}
 
 
-@contextlib.contextmanager
-def _open(path: str | Path) -> Iterator[BinaryIO]:
-    try:
-        with open(path, "rb") as handle:
-            yield handle
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such model file; train one with `ftl train`") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path}: is a directory; give the path of a model file") from None
-    except PermissionError:
-        raise ModelFileError(f"{path}: permission denied; check the file's permissions") from None
-    except OSError as error:
-        raise ModelFileError(f"{path}: cannot read the model ({error.strerror or error})") from None
+def _open(path: str | Path) -> contextlib.AbstractContextManager[BinaryIO]:
+    return reading(path, ModelFileError, kind="model file", missing="train one with `ftl train`")
 
 
 def _bad(path: str | Path, what: str) -> ModelFileError:

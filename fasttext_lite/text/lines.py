@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from fasttext_lite.errors import DataError
+from fasttext_lite.files import reading
 
 STDIN = "-"
 # Bytes per read when streaming: a pipe gives what it holds (64 KiB at most on Linux), a file
@@ -27,29 +28,19 @@ def open_binary(path: str | Path) -> Iterator[BinaryIO]:
     if str(path) == STDIN:
         if sys.stdin is None:  # started with stdin closed (`<&-`)
             raise DataError("-: stdin is closed; give a file name instead")
-        yield sys.stdin.buffer
+        try:
+            yield sys.stdin.buffer
+        except OSError as error:
+            raise DataError(f"-: read failed ({error.strerror or error})") from None
         return
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed below, errors translated here
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory; give a text file, or - for stdin") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied; check the file's permissions") from None
-    except OSError as error:
-        raise DataError(f"{path}: cannot open ({error.strerror or error})") from None
-    with handle:
+    with reading(path, DataError, kind="file", missing="check the path") as handle:
         yield handle
 
 
 def read_lines(path: str | Path) -> Iterator[bytes]:
     """The lines of `path` (or stdin for `-`) as bytes, line endings included."""
     with open_binary(path) as handle:
-        try:
-            yield from handle
-        except OSError as error:
-            raise DataError(f"{path}: read failed ({error.strerror or error})") from None
+        yield from handle
 
 
 def read_batches(

@@ -17,7 +17,7 @@ from typing import BinaryIO, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from fasttext_lite.arrays.bags import block_bounds
+from fasttext_lite.arrays.bags import block_bounds, indptr_of
 from fasttext_lite.arrays.spool import SpooledBags
 from fasttext_lite.text.tokens import EOS_BYTES, decode, split_lines
 
@@ -119,7 +119,7 @@ class TokenTable:
         keys = blob.split(b"\n") if nkeys else []
         ids = np.fromiter(map(self.index.__getitem__, keys), np.int32, count=len(keys))
         lengths = np.frombuffer(handle.read(8 * nlines), dtype=np.int64)
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        indptr = indptr_of(lengths)
         for first, last in block_bounds(indptr, _BLOCK).tolist():
             theirs = np.frombuffer(handle.read(4 * int(indptr[last] - indptr[first])), np.int32)
             self.extend(ids[theirs], lengths[first:last])
