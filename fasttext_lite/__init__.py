@@ -3,7 +3,9 @@
 >>> from fasttext_lite import FastTextClassifier
 >>> clf = FastTextClassifier(epoch=20, lr=0.5, seed=1)
 >>> clf = clf.fit(["good tasty food", "awful cold food"] * 5, ["pos", "neg"] * 5)
->>> clf.predict(["tasty food"])[0][0].label
+>>> clf.predict(["tasty food", "cold food"]).tolist()
+['pos', 'neg']
+>>> clf.top_k(["tasty food"], k=2)[0][0].label
 'pos'
 """
 

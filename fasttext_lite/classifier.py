@@ -18,15 +18,17 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
+from fasttext_lite import labels as labels_module
 from fasttext_lite import params as schema
 from fasttext_lite.errors import NotFittedError, ParameterError, TrainingError
 from fasttext_lite.features.featurizer import Featurizer
 from fasttext_lite.formats import model_file
 from fasttext_lite.inference import Predictor
+from fasttext_lite.labels import names_of as label_names
 from fasttext_lite.losses import TopLabels, make_loss
 from fasttext_lite.model import Model
 from fasttext_lite.text.scan import Scan
-from fasttext_lite.text.tokens import encode_token, tokenize
+from fasttext_lite.text.tokens import encode_token
 from fasttext_lite.training import corpus, workers
 from fasttext_lite.training.sgd import Progress, train
 from fasttext_lite.training.summary import TrainingSummary
@@ -99,26 +101,23 @@ class FastTextClassifier:
 
     # -- training -----------------------------------------------------------------------
 
-    def fit(
-        self, texts: Sequence[str], labels: Sequence[str | Sequence[str]]
-    ) -> FastTextClassifier:
-        """Train on texts and their labels (a label name, or a list of names, per text).
+    def fit(self, texts: Sequence[str | bytes], labels: Sequence[Any]) -> FastTextClassifier:
+        """Train on texts and their labels: one label per text, or a list of labels (any
+        hashable values; `classes_` gives them back as they were given).
 
-        As in a training file, tokens of a text that start with the label prefix are labels too.
+        Texts and labels are separate: a token of a text that starts with the label prefix is
+        neither a label nor a word, as at prediction.
         """
         _check_texts(texts)
         if len(texts) != len(labels):
             raise ParameterError(
                 "labels", f"has {len(labels)} entries for {len(texts)} texts; give one per text"
             )
-        golds = [[gold] if isinstance(gold, (str, bytes, int)) else list(gold) for gold in labels]
-        for name in (name for gold in golds for name in gold):
-            if not isinstance(name, str) or tokenize(name) != [name]:
-                raise ParameterError(
-                    "labels", f"each label must be a str of one token, got {name!r}"
-                )
+        names, given = label_names(labels, self.label_prefix)
         prefix = encode_token(self.label_prefix)
-        return self._fit(lambda: corpus.scan_texts(texts, golds, prefix), "the training texts")
+        self._fit(lambda: corpus.scan_texts(texts, names, prefix), "the training texts")
+        self.classes_ = labels_module.classes(self.vocabulary_.labels, given)
+        return self
 
     def fit_file(self, path: str | Path) -> FastTextClassifier:
         """Train on a file in fastText's format; `-` reads stdin."""
@@ -169,7 +168,7 @@ class FastTextClassifier:
             vocab, word_ngrams=self.word_ngrams, bucket=self.bucket, minn=self.minn, maxn=self.maxn
         )
         self.model_ = model
-        self.classes_ = list(vocab.labels)
+        self.classes_ = labels_module.classes(vocab.labels, None)
         self.summary_ = summary
 
     @contextlib.contextmanager
@@ -195,38 +194,66 @@ class FastTextClassifier:
         prefix = encode_token(self.label_prefix)
         return Predictor(self.featurizer_, self.model_, loss, prefix)
 
+    def predict(self, texts: Iterable[str | bytes]) -> npt.NDArray[Any]:
+        """The most probable label of each text, as an array of `classes_` values (a blank
+        text gets the label of `</s>` alone; `top_k` gives it none)."""
+        ids = self._most_probable(texts)
+        return self.classes_[ids]
+
+    def _most_probable(self, texts: Iterable[str | bytes]) -> npt.NDArray[np.intp]:
+        _check_texts(texts)
+        predictor = self.predictor()
+        chosen = [
+            predictor.top_labels(predictor.read(chunk), 1, 0.0, drop_blank=False).ids[:, 0]
+            for chunk in predictor.chunks(texts)
+        ]
+        return np.concatenate([np.zeros(0, np.intp), *chosen])
+
     def predict_proba(self, texts: Iterable[str | bytes]) -> npt.NDArray[np.float32]:
         """Probabilities per text, columns in `classes_` order (a blank text gets those of
-        `</s>` alone, where `predict` gives it no labels)."""
+        `</s>` alone)."""
         _check_texts(texts)
         predictor = self.predictor()
         chunks = [predictor.probabilities(predictor.read(c)) for c in predictor.chunks(texts)]
-        if not chunks:
-            return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        return np.concatenate(chunks)
+        return np.concatenate([np.zeros((0, len(self.classes_)), np.float32), *chunks])
 
-    def predict(
+    def score(self, texts: Sequence[str | bytes], labels: Sequence[Any]) -> float:
+        """Accuracy: the share of texts whose most probable label is (one of) theirs."""
+        if len(texts) != len(labels):
+            raise ParameterError(
+                "labels", f"has {len(labels)} entries for {len(texts)} texts; give one per text"
+            )
+        gold, _ = label_names(labels, self.label_prefix)
+        names = self.vocabulary_.labels
+        hits = [
+            names[i] in text_gold
+            for i, text_gold in zip(self._most_probable(texts).tolist(), gold, strict=True)
+        ]
+        return float(np.mean(hits)) if hits else 0.0
+
+    def top_k(
         self, texts: Iterable[str | bytes], *, k: int = 1, threshold: float = 0.0
     ) -> list[list[Prediction]]:
-        """The top `k` labels of each text with probability >= `threshold`, most likely first."""
-        return list(self.iter_predict(texts, k=k, threshold=threshold))
+        """fastText's prediction: the top `k` labels of each text with probability >=
+        `threshold`, most likely first, with their probabilities (`k=-1`: all labels)."""
+        return list(self.iter_top_k(texts, k=k, threshold=threshold))
 
-    def iter_predict(
+    def iter_top_k(
         self, texts: Iterable[str | bytes], *, k: int = 1, threshold: float = 0.0
     ) -> Iterator[list[Prediction]]:
-        """`predict`, streaming: reads `texts` lazily, yields one result per text in order.
+        """`top_k`, streaming: reads `texts` lazily, yields one result per text in order.
 
         A blank text (nothing but separators) gets no predictions.
         """
         _check_texts(texts)
         schema.check_top_k(k, threshold)
         predictor = self.predictor()
-        return self._iter_predict(predictor, texts, k, threshold)
+        return self._iter_top_k(predictor, texts, self._width(k), threshold)
 
-    def _iter_predict(
+    def _iter_top_k(
         self, predictor: Predictor, texts: Iterable[str | bytes], k: int, threshold: float
     ) -> Iterator[list[Prediction]]:
-        classes = self.classes_
+        classes = self.classes_.tolist()
         for chunk in predictor.chunks(texts):
             top = predictor.top_labels(predictor.read(chunk), k, threshold)
             for ids, row in zip(top.ids.tolist(), top.probabilities.tolist(), strict=True):
@@ -241,7 +268,11 @@ class FastTextClassifier:
         featurized once."""
         schema.check_top_k(k, threshold)
         predictor = self.predictor()
-        return self._iter_top_labels(predictor, batches, k, threshold)
+        return self._iter_top_labels(predictor, batches, self._width(k), threshold)
+
+    def _width(self, k: int) -> int:
+        """k, with -1 (fastText's "all labels") and anything larger cut to the label count."""
+        return len(self.classes_) if k < 0 else min(k, len(self.classes_))
 
     def _iter_top_labels(
         self,
@@ -250,7 +281,6 @@ class FastTextClassifier:
         k: int,
         threshold: float,
     ) -> Iterator[TopLabels]:
-        width = min(k, len(self.classes_))
         for batch in batches:
             _check_texts(batch)
             tops = [
@@ -261,19 +291,41 @@ class FastTextClassifier:
                 yield tops[0]
             else:
                 yield TopLabels(
-                    np.concatenate([np.empty((0, width), np.intp), *(top.ids for top in tops)]),
+                    np.concatenate([np.empty((0, k), np.intp), *(top.ids for top in tops)]),
                     np.concatenate(
-                        [np.empty((0, width), np.float32), *(top.probabilities for top in tops)]
+                        [np.empty((0, k), np.float32), *(top.probabilities for top in tops)]
                     ),
                 )
+
+    # -- scikit-learn's estimator protocol ----------------------------------------------
+
+    def __sklearn_tags__(self) -> Any:
+        """A classifier of raw texts (scikit-learn is imported only when it asks)."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type="classifier",
+            target_tags=TargetTags(required=True),
+            classifier_tags=ClassifierTags(),
+            input_tags=InputTags(one_d_array=True, two_d_array=False, string=True),
+        )
+
+    def __repr__(self) -> str:
+        changed = [
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if not _same(value, schema.DEFAULTS[name])
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
 
     # -- persistence --------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
         """Write the model to `path` atomically (see `formats.container`)."""
         self.predictor()  # fitted?
+        integers = self.classes_.dtype.kind in "iu"
         parts = model_file.ModelParts(
-            self.get_params(), self.vocabulary_, self.model_, self.summary_
+            self.get_params(), self.vocabulary_, self.model_, self.summary_, integers
         )
         model_file.save(path, parts)
 
@@ -283,6 +335,8 @@ class FastTextClassifier:
         parts = model_file.load(path)
         clf = cls(**parts.params)
         clf._set_fitted(parts.vocab, parts.model, parts.summary)
+        if parts.integer_labels:
+            clf.classes_ = np.array([int(name) for name in parts.vocab.labels], dtype=np.int64)
         return clf
 
 
@@ -296,3 +350,10 @@ class _Bar(tqdm):  # type: ignore[type-arg]
 def _check_texts(texts: object) -> None:
     if isinstance(texts, (str, bytes)):
         raise ParameterError("texts", "must be a list of texts, not one text; wrap it in a list")
+
+
+def _same(value: object, default: object) -> bool:
+    try:
+        return bool(value == default) and type(value) is type(default)
+    except (TypeError, ValueError):  # an array, say
+        return False

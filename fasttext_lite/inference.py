@@ -54,6 +54,11 @@ class Predictor:
         self._cache = TokenFeatureCache(self.featurizer)
         self._label_ids = np.zeros(0, dtype=np.int64)  # of the scan's labels, -1 if unknown
 
+    @property
+    def labels(self) -> list[str]:
+        """The model's label names, in id order."""
+        return self.featurizer.vocab.labels
+
     def chunks(self, lines: Iterable[str | bytes]) -> Iterator[list[str | bytes]]:
         """Chunks of lines; from a lazy iterable they grow (1, 2, 4, ... lines) so that the
         first results come out at once."""
@@ -105,10 +110,14 @@ class Predictor:
             probs = self.loss.probabilities(self.model.output, self.hidden(read.features))
         return probs.astype(np.float32, copy=False)
 
-    def top_labels(self, read: Read, k: int, threshold: float) -> TopLabels:
-        """The top `k` label ids at or above `threshold` of each line; none for a blank one."""
+    def top_labels(
+        self, read: Read, k: int, threshold: float, *, drop_blank: bool = True
+    ) -> TopLabels:
+        """The top `k` label ids at or above `threshold` of each line; none for a blank one
+        unless `drop_blank` is false (a blank line's hidden vector is `</s>`'s row)."""
         with single_blas_thread():
             top = self.loss.top_k(self.model.output, self.hidden(read.features), k, threshold)
-        top.ids[read.blank] = -1
-        top.probabilities[read.blank] = 0.0
+        if drop_blank:
+            top.ids[read.blank] = -1
+            top.probabilities[read.blank] = 0.0
         return top

@@ -113,7 +113,7 @@ def evaluate(
     """
     params.check_top_k(k, threshold)
     predictor = classifier.predictor()
-    labels = classifier.classes_
+    labels = predictor.labels
     source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
     meter = Meter(len(labels))
     for chunk in predictor.chunks(source):

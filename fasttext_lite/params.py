@@ -137,7 +137,14 @@ def check_int(name: str, value: object, *, minimum: int, maximum: int = 2**63 - 
 
 
 def check_top_k(k: object, threshold: object) -> None:
-    """Raise `ParameterError` unless k >= 1 and 0 <= threshold <= 1."""
-    check_int("k", k, minimum=1)
+    """Raise `ParameterError` unless k >= 1 or k = -1 (fastText's "all labels"), and
+    0 <= threshold <= 1."""
+    if k != -1:
+        try:
+            check_int("k", k, minimum=1)
+        except ParameterError:
+            raise ParameterError(
+                "k", f"must be a positive integer or -1 (all), got {k!r}"
+            ) from None
     if not isinstance(threshold, numbers.Real) or not 0.0 <= float(threshold) <= 1.0:
         raise ParameterError("threshold", f"must be between 0 and 1, got {threshold!r}")

@@ -26,7 +26,7 @@ def small() -> FastTextClassifier:
     return FastTextClassifier(lr=0.5, epoch=20, dim=10, seed=1).fit(TEXTS, LABELS)
 
 
-@pytest.mark.parametrize("method", ["predict", "predict_proba", "iter_predict"])
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "top_k", "iter_top_k"])
 def test_a_single_string_is_refused_rather_than_read_as_characters(
     small: FastTextClassifier, method: str
 ) -> None:
@@ -34,13 +34,13 @@ def test_a_single_string_is_refused_rather_than_read_as_characters(
         getattr(small, method)("tasty food")
 
 
-def test_iter_predict_checks_its_arguments_before_the_first_item(
+def test_iter_top_k_checks_its_arguments_before_the_first_item(
     small: FastTextClassifier,
 ) -> None:
     with pytest.raises(ParameterError, match="k"):
-        small.iter_predict(["tasty"], k=0)
+        small.iter_top_k(["tasty"], k=0)
     with pytest.raises(NotFittedError):
-        FastTextClassifier().iter_predict(["tasty"])
+        FastTextClassifier().iter_top_k(["tasty"])
 
 
 @pytest.mark.parametrize(("k", "threshold"), [(1, 0.0), (2, 0.0), (2, 0.6), (5, 0.0)])
@@ -56,7 +56,7 @@ def test_top_labels_are_the_predictions_as_arrays(
             [(small.classes_[i], p) for i, p in zip(ids, row, strict=True) if i >= 0]
             for ids, row in zip(top.ids.tolist(), top.probabilities.tolist(), strict=True)
         ]
-        expected = small.predict(batch, k=k, threshold=threshold)
+        expected = small.top_k(batch, k=k, threshold=threshold)
         assert got == [[(p.label, p.probability) for p in row] for row in expected]
 
 
@@ -73,7 +73,7 @@ def test_top_labels_of_a_batch_longer_than_a_chunk(
     small: FastTextClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batch = TEXTS[:7]
-    expected = [small.classes_.index(row[0].label) for row in small.predict(batch)]
+    expected = [list(small.classes_).index(row[0].label) for row in small.top_k(batch)]
     monkeypatch.setattr(inference, "PREDICT_CELLS", 4)  # 2 lines of 2 labels per chunk
     (top,) = small.iter_top_labels([batch])
     assert top.ids[:, 0].tolist() == expected
@@ -94,20 +94,20 @@ def test_iter_top_labels_checks_its_arguments(small: FastTextClassifier) -> None
 )
 def test_numpy_numbers_are_accepted_as_hyper_parameters(params: dict[str, object]) -> None:
     clf = FastTextClassifier(seed=1, **params).fit(TEXTS, LABELS)  # type: ignore[arg-type]
-    assert clf.predict(["tasty food"], k=np.int64(2))[0][0].label in {"pos", "neg"}  # type: ignore[arg-type]
+    assert clf.top_k(["tasty food"], k=np.int64(2))[0][0].label in {"pos", "neg"}  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("bad", ["not spam", "", 3])
+@pytest.mark.parametrize("bad", ["not spam", "", "__label__"])
 def test_label_names_must_be_one_token(bad: object) -> None:
     with pytest.raises(ParameterError, match="one token"):
-        FastTextClassifier().fit(["a b", "c d"], ["x", bad])  # type: ignore[list-item]
+        FastTextClassifier().fit(["a b", "c d"], ["x", bad])
 
 
-def test_labels_written_in_a_text_are_labels_as_in_a_file() -> None:
+def test_a_label_written_in_a_text_is_neither_label_nor_word() -> None:
     texts = ["__label__pos good food", "__label__neg cold food"] * 5
-    clf = FastTextClassifier(lr=0.5, epoch=5, dim=5, seed=1).fit(texts, [[]] * len(texts))
-    assert sorted(clf.classes_) == ["neg", "pos"]
-    assert "__label__pos" not in clf.vocabulary_.word_ids
+    clf = FastTextClassifier(lr=0.5, epoch=5, dim=5, seed=1).fit(texts, ["a", "b"] * 5)
+    assert sorted(clf.classes_) == ["a", "b"]
+    assert set(clf.vocabulary_.words) == {"good", "cold", "food", "</s>"}
 
 
 def test_get_and_set_params_follow_scikit_learn(small: FastTextClassifier) -> None:

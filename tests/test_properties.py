@@ -115,7 +115,7 @@ def test_scanning_blocks_of_lines_equals_parsing_each_line(
 def test_prediction_never_raises(
     rich: FastTextClassifier, lines: list[str | bytes], k: int
 ) -> None:
-    results = rich.predict(lines, k=k)
+    results = rich.top_k(lines, k=k)
     assert len(results) == len(lines)
     for line, predictions in zip(lines, results, strict=True):
         assert len(predictions) == (min(k, 3) if tokenize(line) else 0)

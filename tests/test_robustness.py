@@ -224,7 +224,7 @@ def test_invalid_training_options(
 @pytest.mark.parametrize(
     ("options", "fragment"),
     [
-        (["-k", "0"], "invalid value for -k: must be a positive integer, got 0"),
+        (["-k", "0"], "invalid value for -k: must be a positive integer or -1 (all), got 0"),
         (["--threshold", "2"], "invalid value for --threshold: must be between 0 and 1, got 2"),
         (["--threshold", "-0.1"], "invalid value for --threshold"),
     ],
@@ -539,7 +539,7 @@ def test_a_small_corpus_trains_without_touching_the_temporary_directory(
     """Below a million ids the lines wait in memory: no temporary file is needed."""
     result = run("train", support_train, "-o", tmp_path / "m.ftl", "--epoch", "1")
     assert result.exit_code == 0, result.output
-    assert FastTextClassifier.load(tmp_path / "m.ftl").classes_
+    assert FastTextClassifier.load(tmp_path / "m.ftl").classes_.size
 
 
 def test_full_disk_keeps_the_earlier_model(

@@ -44,9 +44,9 @@ def predict(
         echo "my card was charged twice" | ftl predict -m support.ftl -k 2 --probs
     """
     clf = FastTextClassifier.load(model_path)
-    clf.predict([], k=k, threshold=threshold)  # checks -k and --threshold before any input
+    clf.top_k([], k=k, threshold=threshold)  # checks -k and --threshold before any input
     # Each label as printed, and b"" for the -1 of "no label".
-    names = [*(encode_token(clf.label_prefix + label) for label in clf.classes_), b""]
+    names = [*(encode_token(clf.label_prefix + label) for label in clf.vocabulary_.labels), b""]
     for top in clf.iter_top_labels(read_batches(input_path), k=k, threshold=threshold):
         sys.stdout.buffer.write(_format_block(top, clf, names, probs, as_json))
         sys.stdout.flush()
@@ -57,7 +57,7 @@ def _format_block(
 ) -> bytes:
     """The output lines for a batch of predictions, as the bytes the labels came from."""
     if probs or as_json:
-        classes, prefix = clf.classes_, clf.label_prefix
+        classes, prefix = clf.vocabulary_.labels, clf.label_prefix
         lines = [
             _format(
                 [Prediction(classes[i], p) for i, p in zip(ids, row, strict=True) if i >= 0],

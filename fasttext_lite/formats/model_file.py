@@ -31,6 +31,7 @@ class ModelParts(NamedTuple):
     vocab: Vocabulary
     model: Model
     summary: TrainingSummary
+    integer_labels: bool = False  # the labels given to `fit` were ints: `classes_` gives ints
 
 
 def save(path: str | Path, parts: ModelParts) -> None:
@@ -44,6 +45,7 @@ def save(path: str | Path, parts: ModelParts) -> None:
         "labels": vocab.labels,
         "label_counts": vocab.label_counts,
         "summary": asdict(parts.summary),
+        "integer_labels": parts.integer_labels,
     }
     arrays = {"input": model.input, "output": model.output, "feature_ids": model.feature_ids}
     container.save(path, header, arrays)
@@ -92,4 +94,13 @@ def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Model
     summary = TrainingSummary(**header["summary"])
     model = Model(np.array(a), np.array(b), np.array(ids, dtype=np.int64))
     vocab = Vocabulary(words, word_counts, labels, label_counts)
-    return ModelParts(params, vocab, model, summary)
+    integer_labels = header.get("integer_labels", False)
+    if not isinstance(integer_labels, bool) or (
+        integer_labels and not all(_is_int(label) for label in labels)
+    ):
+        raise ValueError("integer labels")
+    return ModelParts(params, vocab, model, summary, integer_labels)
+
+
+def _is_int(name: str) -> bool:
+    return name.lstrip("-").isdigit() and str(int(name)) == name

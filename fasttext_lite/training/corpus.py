@@ -24,7 +24,7 @@ from fasttext_lite.losses import Loss, make_loss
 from fasttext_lite.model import Model
 from fasttext_lite.text.lines import line_spans, read_batches
 from fasttext_lite.text.scan import Scan
-from fasttext_lite.text.tokens import as_bytes, encode_token
+from fasttext_lite.text.tokens import as_bytes, encode_token, split_lines
 from fasttext_lite.training import workers
 from fasttext_lite.training.sgd import TrainingData
 from fasttext_lite.vocab import ScanIds, Vocabulary, label_bags
@@ -51,7 +51,8 @@ class Prepared(NamedTuple):
 
 def scan_texts(texts: Sequence[str | bytes], labels: Sequence[list[str]], prefix: bytes) -> Scan:
     """Texts and their label names, scanned as the lines of a training file in which the
-    labels lead their text."""
+    labels lead their text. A text's own tokens that start with the label prefix are left
+    out: texts and labels are given apart, and prediction ignores such tokens too."""
     scan = Scan(prefix)
     for start in range(0, len(texts), _SCAN_LINES):
         block = zip(
@@ -59,11 +60,18 @@ def scan_texts(texts: Sequence[str | bytes], labels: Sequence[list[str]], prefix
         )
         scan.add_lines(
             [
-                b" ".join([*(prefix + encode_token(name) for name in gold), as_bytes(text)])
+                b" ".join([*(prefix + encode_token(name) for name in gold), _words(text, prefix)])
                 for text, gold in block
             ]
         )
     return scan
+
+
+def _words(text: str | bytes, prefix: bytes) -> bytes:
+    raw = as_bytes(text)
+    if prefix not in raw:
+        return raw
+    return b" ".join(token for token in split_lines([raw])[0] if not token.startswith(prefix))
 
 
 def scan_file(path: str | Path, prefix: bytes, threads: int) -> Scan:

@@ -91,7 +91,7 @@ def test_predict_keeps_one_line_per_input_line_in_order(model_path: Path, awkwar
     assert [not line for line in lines[:-1]] == blank
     assert all(line.startswith(b"__label__") for line in lines[:-1] if line)
     clf = FastTextClassifier.load(model_path)
-    expected = [p[0].label if p else None for p in clf.predict(AWKWARD.split(b"\n"))]
+    expected = [p[0].label if p else None for p in clf.top_k(AWKWARD.split(b"\n"))]
     assert [line[len(b"__label__") :].decode() or None for line in lines[:-1]] == expected
 
 
@@ -264,7 +264,7 @@ def test_eval_json_per_label_and_k(model_path: Path, support_valid: Path) -> Non
     record = json.loads(result.stdout)
     assert record["n"] == 100 and record["k"] == 2
     assert 0 <= record["precision"] <= 1 and 0 <= record["recall"] <= 1
-    labels = FastTextClassifier.load(model_path).classes_
+    labels = FastTextClassifier.load(model_path).classes_.tolist()
     assert [row["label"] for row in record["per_label"]] == labels
     assert {"precision", "recall", "f1", "support"} <= set(record["per_label"][0])
     table = run("eval", "-m", model_path, "--per-label", support_valid).stdout.splitlines()
@@ -280,7 +280,7 @@ def test_info_text_and_json(model_path: Path) -> None:
     fields = dict(line.split("\t", 1) for line in text.stdout.splitlines())
     assert fields["format_version"] == "1" and fields["dim"] == "20"
     record = json.loads(run("info", "--json", model_path).stdout)
-    assert record["labels"] == FastTextClassifier.load(model_path).classes_
+    assert record["labels"] == FastTextClassifier.load(model_path).classes_.tolist()
     assert record["word_ngrams"] == 2 and record["ftl_version"] == __version__
     by_env = run("info", env={"FTL_MODEL": str(model_path)})
     assert by_env.stdout == text.stdout

@@ -48,7 +48,7 @@ def test_classifier_round_trip_predicts_identically(
     loaded = FastTextClassifier.load(model_path)
     lines = support_valid.read_bytes().splitlines()
     np.testing.assert_array_equal(loaded.predict_proba(lines), trained.predict_proba(lines))
-    assert loaded.classes_ == trained.classes_
+    assert loaded.classes_.tolist() == trained.classes_.tolist()
     assert loaded.get_params() == trained.get_params()
 
 
