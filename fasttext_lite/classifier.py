@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from fasttext_lite import labels as labels_module
 from fasttext_lite import params as schema
-from fasttext_lite.errors import NotFittedError, ParameterError, TrainingError
+from fasttext_lite.errors import ParameterError, TrainingError, not_fitted
 from fasttext_lite.features.featurizer import Featurizer
 from fasttext_lite.formats import model_file
 from fasttext_lite.inference import Predictor
@@ -28,7 +28,7 @@ from fasttext_lite.labels import names_of as label_names
 from fasttext_lite.losses import TopLabels, make_loss
 from fasttext_lite.model import Model
 from fasttext_lite.text.scan import Scan
-from fasttext_lite.text.tokens import encode_token
+from fasttext_lite.text.tokens import encode_token, first_non_text
 from fasttext_lite.training import corpus, workers
 from fasttext_lite.training.sgd import Progress, train
 from fasttext_lite.training.summary import TrainingSummary
@@ -101,18 +101,17 @@ class FastTextClassifier:
 
     # -- training -----------------------------------------------------------------------
 
-    def fit(self, texts: Sequence[str | bytes], labels: Sequence[Any]) -> FastTextClassifier:
+    def fit(self, texts: Iterable[str | bytes], labels: Iterable[Any]) -> FastTextClassifier:
         """Train on texts and their labels: one label per text, or a list of labels (any
         hashable values; `classes_` gives them back as they were given).
 
         Texts and labels are separate: a token of a text that starts with the label prefix is
         neither a label nor a word, as at prediction.
         """
-        _check_texts(texts)
-        if len(texts) != len(labels):
-            raise ParameterError(
-                "labels", f"has {len(labels)} entries for {len(texts)} texts; give one per text"
-            )
+        texts, labels = _paired(texts, labels)
+        bad = first_non_text(texts)
+        if bad is not None:
+            raise ParameterError("texts", f"each text must be a str or bytes, got {bad[0]!r}")
         names, given = label_names(labels, self.label_prefix)
         prefix = encode_token(self.label_prefix)
         self._fit(lambda: corpus.scan_texts(texts, names, prefix), "the training texts")
@@ -189,7 +188,7 @@ class FastTextClassifier:
     def predictor(self) -> Predictor:
         """A `Predictor` for this model: reads chunks of lines and gives their labels."""
         if not hasattr(self, "model_"):
-            raise NotFittedError("this FastTextClassifier is not fitted yet; call fit or load")
+            raise not_fitted("this FastTextClassifier is not fitted yet; call fit or load")
         loss = make_loss(self.loss, self.vocabulary_.label_counts)
         prefix = encode_token(self.label_prefix)
         return Predictor(self.featurizer_, self.model_, loss, prefix)
@@ -217,12 +216,9 @@ class FastTextClassifier:
         chunks = [predictor.probabilities(predictor.read(c)) for c in predictor.chunks(texts)]
         return np.concatenate([np.zeros((0, len(self.classes_)), np.float32), *chunks])
 
-    def score(self, texts: Sequence[str | bytes], labels: Sequence[Any]) -> float:
+    def score(self, texts: Iterable[str | bytes], labels: Iterable[Any]) -> float:
         """Accuracy: the share of texts whose most probable label is (one of) theirs."""
-        if len(texts) != len(labels):
-            raise ParameterError(
-                "labels", f"has {len(labels)} entries for {len(texts)} texts; give one per text"
-            )
+        texts, labels = _paired(texts, labels)
         gold, _ = label_names(labels, self.label_prefix)
         names = self.vocabulary_.labels
         hits = [
@@ -345,6 +341,20 @@ class _Bar(tqdm):  # type: ignore[type-arg]
     that has threads is unsafe."""
 
     monitor_interval = 0
+
+
+def _paired(
+    texts: Iterable[str | bytes], labels: Iterable[Any]
+) -> tuple[Sequence[str | bytes], Sequence[Any]]:
+    """Texts and labels as sequences of one length (a generator, say, is read once)."""
+    _check_texts(texts)
+    texts = texts if isinstance(texts, Sequence) else list(texts)
+    labels = labels if isinstance(labels, Sequence) else list(labels)
+    if len(texts) != len(labels):
+        raise ParameterError(
+            "labels", f"has {len(labels)} entries for {len(texts)} texts; give one per text"
+        )
+    return texts, labels
 
 
 def _check_texts(texts: object) -> None:

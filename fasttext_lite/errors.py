@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+import functools
+import sys
+
 
 class FtlError(Exception):
     """Base class: a failure with a message that says what to do next."""
 
 
-class DataError(FtlError):
+class DataError(FtlError, ValueError):
     """Input text that cannot be used (missing file, no labelled line, ...)."""
 
 
@@ -26,8 +29,22 @@ class StorageError(FtlError):
     """Temporary files could not be written (a full or read-only temporary directory)."""
 
 
-class NotFittedError(FtlError, AttributeError):
+class NotFittedError(FtlError, ValueError, AttributeError):
     """The classifier was used before `fit` or `load`."""
+
+
+def not_fitted(message: str) -> NotFittedError:
+    """A `NotFittedError`, which is also scikit-learn's when the caller uses scikit-learn
+    (checked without importing it: its import takes half a second)."""
+    theirs = getattr(sys.modules.get("sklearn.exceptions"), "NotFittedError", None)
+    if not isinstance(theirs, type):
+        return NotFittedError(message)
+    return _with(theirs)(message)
+
+
+@functools.cache
+def _with(theirs: type) -> type[NotFittedError]:
+    return type("NotFittedError", (NotFittedError, theirs), {"__module__": __name__})
 
 
 class ParameterError(FtlError, ValueError):

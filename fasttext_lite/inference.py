@@ -16,11 +16,12 @@ import numpy.typing as npt
 
 from fasttext_lite.arrays.bags import Bags
 from fasttext_lite.arrays.blas import single_blas_thread
+from fasttext_lite.errors import ParameterError
 from fasttext_lite.features.featurizer import Featurizer, TokenFeatureCache
 from fasttext_lite.losses import Loss, TopLabels
 from fasttext_lite.model import Model
 from fasttext_lite.text.scan import Scan, TokenTable
-from fasttext_lite.text.tokens import as_bytes, decode
+from fasttext_lite.text.tokens import as_bytes, decode, first_non_text
 from fasttext_lite.vocab import ids_of, label_bags
 
 # Score matrices in prediction hold at most this many floats (lines x labels).
@@ -80,7 +81,15 @@ class Predictor:
             self._forget()
         scan = self._scan
         scan.clear()
-        scan.add_lines([as_bytes(text) for text in chunk])
+        try:
+            scan.add_lines([as_bytes(text) for text in chunk])
+        except TypeError:
+            bad = first_non_text(chunk)
+            if bad is None:
+                raise
+            raise ParameterError(
+                "texts", f"each text must be a str or bytes, got {bad[0]!r}"
+            ) from None
         words = scan.words
         if len(words.keys) > self._cache.size:
             self._cache.add(words.keys[self._cache.size :])

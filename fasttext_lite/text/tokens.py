@@ -8,7 +8,7 @@ no Unicode whitespace. Bytes that are not valid UTF-8 are kept as they are (deco
 from __future__ import annotations
 
 import codecs
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from operator import methodcaller
 
 # `</s>` is a real word: fastText counts it once per line, gives it a row of the input
@@ -80,6 +80,18 @@ def encode_token(token: str) -> bytes:
 def as_bytes(text: str | bytes) -> bytes:
     """Bytes as they are, a str as the bytes fastText would have read for it."""
     return encode_token(text) if isinstance(text, str) else text
+
+
+def first_non_text(texts: Iterable[object]) -> tuple[object] | None:
+    """The first item that is neither str nor bytes, as (item,); None if there is none.
+
+    >>> first_non_text(["a", b"b", None]), first_non_text(["a"])
+    ((None,), None)
+    """
+    for text in texts:
+        if not isinstance(text, (str, bytes)):
+            return (text,)
+    return None
 
 
 def display(text: str) -> str:
