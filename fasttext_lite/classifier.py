@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -126,6 +127,8 @@ class FastTextClassifier:
     def _fit(self, read: Callable[[], Scan], name: str) -> FastTextClassifier:
         params = self.get_params()
         schema.validate(params)
+        for note in schema.notes(params):
+            warnings.warn(note, UserWarning, stacklevel=3)
         # Checked for training only: a model trained with threads loads anywhere.
         if self.thread > 1 and not workers.available():
             raise ParameterError(

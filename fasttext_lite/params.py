@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +111,22 @@ def validate(values: Mapping[str, Any]) -> None:
         )
     if (values["word_ngrams"] > 1 or values["maxn"] > 0) and values["bucket"] == 0:
         raise ParameterError("bucket", "must be positive when n-grams are on, got 0")
+
+
+def notes(values: Mapping[str, Any], spell: Callable[[str], str] = str) -> list[str]:
+    """Settings that are valid but probably not what was meant, each as a sentence, naming
+    parameters as `spell` gives them.
+
+    >>> notes({**DEFAULTS, "minn": 3})
+    ['minn 3 has no effect: character n-grams are on only with maxn > 0 (as in fastText)']
+    """
+    found = []
+    if values["minn"] > 0 and values["maxn"] == 0:
+        found.append(
+            f"{spell('minn')} {values['minn']} has no effect: character n-grams are on only"
+            f" with {spell('maxn')} > 0 (as in fastText)"
+        )
+    return found
 
 
 def from_model(stored: object) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import click
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.cli.options import IN_PATH, echo, model_option, top_k_options
 from fasttext_lite.metrics import Evaluation, evaluate
-from fasttext_lite.text.tokens import display
 
 
 def _metrics_lines(result: Evaluation, per_label: bool, prefix: str) -> Iterator[str]:
@@ -56,8 +55,8 @@ def eval_(
             "f1": result.f1,
         }
         if per_label:
-            record["per_label"] = [{**vars(s), "label": display(s.label)} for s in result.per_label]
-        click.echo(json.dumps(record))
+            record["per_label"] = [vars(s) for s in result.per_label]
+        echo(json.dumps(record))
         return
     for line in _metrics_lines(result, per_label, clf.label_prefix):
         echo(line)

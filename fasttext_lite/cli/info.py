@@ -8,42 +8,82 @@ from typing import Any
 
 import click
 
+from fasttext_lite import params
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.cli.options import DEFAULT_MODEL, PATH, echo
 from fasttext_lite.formats import container
-from fasttext_lite.text.tokens import display
+
+# Labels and words named in the summary, most frequent first.
+_SHOWN = 10
 
 
 @click.command()
 @click.argument(
     "model_path", metavar="[MODEL]", default=DEFAULT_MODEL, envvar="FTL_MODEL", type=PATH
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def info(model_path: str, as_json: bool) -> None:
-    """Describe MODEL: format, hyper-parameters, vocabulary and labels.
+@click.option("--labels", "list_labels", is_flag=True, help="List every label and its count.")
+@click.option("--words", "list_words", is_flag=True, help="List every word and its count.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (all labels).")
+def info(model_path: str, list_labels: bool, list_words: bool, as_json: bool) -> None:
+    """Describe MODEL: file, hyper-parameters, vocabulary and labels.
+
+    With --labels or --words, print those (one per line, tab, count) instead.
 
     \b
     Example:
         ftl info support.ftl
+        ftl info support.ftl --labels | head
     """
     clf = FastTextClassifier.load(model_path)
-    header = container.read_header(model_path)
-    record: dict[str, Any] = {
-        "file": model_path,
-        "file_bytes": Path(model_path).stat().st_size,
-        "format_version": header["format_version"],
-        "ftl_version": header.get("ftl_version"),
-        **clf.get_params(),
-        # fastText's rule: no n-grams, no bucket (see features.effective_bucket)
-        "effective_bucket": clf.featurizer_.bucket,
-        "words": len(clf.vocabulary_.words),
-        "input_rows": int(clf.model_.input.shape[0]),
-        "labels": [display(x) for x in clf.classes_],
-        **{f"trained_{key}": value for key, value in vars(clf.summary_).items()},
-    }
-    if as_json:
-        click.echo(json.dumps(record))
+    vocab = clf.vocabulary_
+    prefix = clf.label_prefix
+    if list_labels or list_words:
+        if list_labels:
+            for label, count in zip(vocab.labels, vocab.label_counts, strict=True):
+                echo(f"{prefix}{label}\t{count}")
+        if list_words:
+            for word, count in zip(vocab.words, vocab.word_counts, strict=True):
+                echo(f"{word}\t{count}")
         return
-    for key, value in record.items():
-        shown = " ".join(clf.classes_) if key == "labels" else value
-        echo(f"{key}\t{shown:.6g}" if isinstance(shown, float) else f"{key}\t{shown}")
+    header = container.read_header(model_path)
+    stored = {name: getattr(clf, name) for name in params.MODEL_PARAMS}
+    summary = {f"trained_{k}": v for k, v in vars(clf.summary_).items() if v is not None}
+    if as_json:
+        record: dict[str, Any] = {
+            "file": model_path,
+            "file_bytes": Path(model_path).stat().st_size,
+            "format_version": header["format_version"],
+            "ftl_version": header.get("ftl_version"),
+            **stored,
+            # fastText's rule: without n-grams no bucket is used (features.effective_bucket)
+            "bucket_used": clf.featurizer_.bucket,
+            "words": len(vocab.words),
+            "input_rows": int(clf.model_.input.shape[0]),
+            "labels": vocab.labels,
+            "label_counts": vocab.label_counts,
+            **summary,
+        }
+        echo(json.dumps(record))
+        return
+    lines = {
+        "file": f"{model_path} ({Path(model_path).stat().st_size} bytes, ftl model format"
+        f" {header['format_version']}, written by ftl {header.get('ftl_version')})",
+        **{name: str(value) for name, value in stored.items()},
+        "words": f"{len(vocab.words)} ({_most_frequent(vocab.words, vocab.word_counts)})",
+        "labels": f"{len(vocab.labels)} ("
+        + _most_frequent([prefix + x for x in vocab.labels], vocab.label_counts)
+        + ")",
+        "input_rows": f"{clf.model_.input.shape[0]} (words and n-grams seen in training)",
+        **{key: str(value) for key, value in summary.items()},
+    }
+    if clf.featurizer_.bucket != clf.bucket:
+        lines["bucket"] += " (unused: no word or char n-grams, as in fastText)"
+    for key, value in lines.items():
+        echo(f"{key}\t{value}")
+
+
+def _most_frequent(names: list[str], counts: list[int]) -> str:
+    """The first names with their counts (they are ordered by count already)."""
+    shown = ", ".join(f"{n} {c}" for n, c in zip(names[:_SHOWN], counts[:_SHOWN], strict=False))
+    more = len(names) - _SHOWN
+    return f"most frequent: {shown}" + (f", ... {more} more" if more > 0 else "")

@@ -3,6 +3,7 @@ messages and exit codes. Each command lives in its own module."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 import click
 
 from fasttext_lite import __version__
+from fasttext_lite.cli import habits
 from fasttext_lite.cli.evaluate import eval_
 from fasttext_lite.cli.info import info
 from fasttext_lite.cli.options import option_name
@@ -27,6 +29,9 @@ class _Group(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
+            if args and args[0] not in self.commands and args[0] in habits.COMMANDS:
+                raise click.UsageError(habits.COMMANDS[args[0]], ctx)
+            habits.check(args)
             return super().parse_args(ctx, args)
         except click.UsageError as error:
             raise _short(error) from None
@@ -37,7 +42,10 @@ class _Group(click.Group):
                 # stderr carries errors only: numpy's overflow warnings before a divergence
                 # error, say, would bury the one line that matters.
                 warnings.simplefilter("ignore")
-                return super().invoke(ctx)
+                result = super().invoke(ctx)
+                if sys.stdout is not None:
+                    sys.stdout.flush()  # a full disk shows here, not at exit
+                return result
         except click.UsageError as error:
             raise _short(error) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -61,15 +69,29 @@ class _Group(click.Group):
             # /dev/null so that Python's final flush does not complain again.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
+        except OSError as error:
+            if error.filename is not None:  # a file the library failed to map: a bug
+                raise _internal(error) from None
+            # Writing the results failed: a full disk, a closed or broken stdout. Nothing
+            # more can be written there, and Python's own flush at exit must not try.
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.ClickException(
+                f"cannot write the results ({error.strerror or error}); check where stdout goes"
+            ) from None
         except MemoryError:
             raise click.ClickException("out of memory; try a smaller --dim or --bucket") from None
         except Exception as error:  # a bug: still one line, with a way to see the traceback
-            if os.environ.get("FTL_DEBUG"):
-                raise
-            raise click.ClickException(
-                f"internal error ({type(error).__name__}: {_one_line(str(error))}); please"
-                " report it (FTL_DEBUG=1 shows the traceback)"
-            ) from None
+            raise _internal(error) from None
+
+
+def _internal(error: Exception) -> click.ClickException:
+    if os.environ.get("FTL_DEBUG"):
+        raise error
+    return click.ClickException(
+        f"internal error ({type(error).__name__}: {_one_line(str(error))}); please"
+        " report it (FTL_DEBUG=1 shows the traceback)"
+    )
 
 
 def _short(error: click.UsageError) -> click.UsageError:
@@ -91,7 +113,7 @@ def cli() -> None:
 
     \b
     Example:
-        ftl train data/support.train -o model.ftl
+        ftl train data/support.train -o model.ftl --epoch 25 --lr 0.5 --word-ngrams 2
         echo "where is my parcel" | ftl predict -m model.ftl
     """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
@@ -52,7 +52,14 @@ def top_k_options(command: F) -> F:
     return click.option("-k", "k", default=1, show_default=True, help="Labels per line.")(command)
 
 
+def stdout() -> BinaryIO:
+    """Where results go; a one-line error if the process was started with stdout closed."""
+    if sys.stdout is None:
+        raise click.ClickException("stdout is closed; send the results to a file instead")
+    return sys.stdout.buffer
+
+
 def echo(line: str) -> None:
     """Write a line of results as the bytes it came from: labels that are not valid UTF-8
     print back unchanged, whatever the terminal's encoding."""
-    sys.stdout.buffer.write(encode_token(line) + b"\n")
+    stdout().write(encode_token(line) + b"\n")

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
 from fasttext_lite.classifier import FastTextClassifier, Prediction
-from fasttext_lite.cli.options import IN_PATH, model_option, top_k_options
+from fasttext_lite.cli.options import IN_PATH, model_option, stdout, top_k_options
 from fasttext_lite.losses import TopLabels
 from fasttext_lite.text.lines import STDIN, read_batches
-from fasttext_lite.text.tokens import display, encode_token
+from fasttext_lite.text.tokens import encode_token
 
 
 def _format(predictions: list[Prediction], prefix: str, probs: bool, as_json: bool) -> str:
     # Probabilities rounded as fastText prints them (6 significant digits), never above 1.
     shown = [(p.label, float(f"{min(p.probability, 1.0):.6g}")) for p in predictions]
     if as_json:
-        labels = [display(label) for label, _ in shown]
+        labels = [label for label, _ in shown]
         return json.dumps({"labels": labels, "probabilities": [p for _, p in shown]})
     if probs:
         return " ".join(f"{prefix}{label} {p:g}" for label, p in shown)
@@ -43,13 +42,14 @@ def predict(
     Example:
         echo "my card was charged twice" | ftl predict -m support.ftl -k 2 --probs
     """
+    out = stdout()
     clf = FastTextClassifier.load(model_path)
     clf.top_k([], k=k, threshold=threshold)  # checks -k and --threshold before any input
     # Each label as printed, and b"" for the -1 of "no label".
     names = [*(encode_token(clf.label_prefix + label) for label in clf.vocabulary_.labels), b""]
     for top in clf.iter_top_labels(read_batches(input_path), k=k, threshold=threshold):
-        sys.stdout.buffer.write(_format_block(top, clf, names, probs, as_json))
-        sys.stdout.flush()
+        out.write(_format_block(top, clf, names, probs, as_json))
+        out.flush()
 
 
 def _format_block(

@@ -59,6 +59,35 @@ def check_writable(path: str | Path) -> None:
         raise ModelFileError(f"{path}: directory {directory} is not writable; write elsewhere")
 
 
+def is_model(path: str | Path) -> bool:
+    """Whether `path` starts as a model file does: ftl's or fastText's (`.bin`, `.ftz`)."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(len(MAGIC))
+    except OSError:
+        return False
+    return start.startswith(MAGIC) or start.startswith(FASTTEXT_BIN_MAGIC)
+
+
+def check_replaceable(path: str | Path, *, inputs: tuple[str | Path, ...], force: bool) -> None:
+    """Raise `ModelFileError` if writing a model to `path` would destroy data: an input of the
+    same run (also through a link), or, unless `force`, a file that is not a model."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    for given in inputs:
+        with contextlib.suppress(OSError):
+            if os.path.samefile(path, given):
+                raise ModelFileError(
+                    f"{path}: is the input {given}; write the model to another file"
+                )
+    if not force and path.stat().st_size > 0 and not is_model(path):
+        raise ModelFileError(
+            f"{path}: exists and is not a model; choose another output, or add --force to"
+            " replace it"
+        )
+
+
 def save(
     path: str | Path, header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
 ) -> None:

@@ -44,7 +44,7 @@ def save(path: str | Path, parts: ModelParts) -> None:
         "word_counts": vocab.word_counts,
         "labels": vocab.labels,
         "label_counts": vocab.label_counts,
-        "summary": asdict(parts.summary),
+        "summary": {k: v for k, v in asdict(parts.summary).items() if k != "seconds"},
         "integer_labels": parts.integer_labels,
     }
     arrays = {"input": model.input, "output": model.output, "feature_ids": model.feature_ids}
@@ -91,7 +91,7 @@ def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Model
         raise ValueError("feature ids out of order or range")
     if not isinstance(header["summary"], dict):
         raise ValueError("summary")
-    summary = TrainingSummary(**header["summary"])
+    summary = TrainingSummary(**{"seconds": None, **header["summary"]})
     model = Model(np.array(a), np.array(b), np.array(ids, dtype=np.int64))
     vocab = Vocabulary(words, word_counts, labels, label_counts)
     integer_labels = header.get("integer_labels", False)

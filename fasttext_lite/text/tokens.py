@@ -92,8 +92,3 @@ def first_non_text(texts: Iterable[object]) -> tuple[object] | None:
         if not isinstance(text, (str, bytes)):
             return (text,)
     return None
-
-
-def display(text: str) -> str:
-    """`text` with undecodable bytes shown as U+FFFD, for messages and JSON."""
-    return encode_token(text).decode("utf-8", "replace")

@@ -13,4 +13,6 @@ class TrainingSummary:
     words: int  # vocabulary size
     labels: int
     tokens: int  # tokens read, words and labels and </s>
-    seconds: float
+    # Not saved in the model file, so that the same seed, data and options give the same
+    # bytes: None for a loaded model (unless an older file had it).
+    seconds: float | None
