@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from fasttext_lite import labels as labels_module
 from fasttext_lite import params as schema
+from fasttext_lite import vectors
 from fasttext_lite.errors import ParameterError, TrainingError, not_fitted
 from fasttext_lite.features.featurizer import Featurizer
 from fasttext_lite.formats import model_file
@@ -170,6 +171,7 @@ class FastTextClassifier:
             vocab, word_ngrams=self.word_ngrams, bucket=self.bucket, minn=self.minn, maxn=self.maxn
         )
         self.model_ = model
+        self._neighbour_index: vectors.NeighbourIndex | None = None
         self.classes_ = labels_module.classes(vocab.labels, None)
         self.summary_ = summary
 
@@ -295,6 +297,32 @@ class FastTextClassifier:
                         [np.empty((0, k), np.float32), *(top.probabilities for top in tops)]
                     ),
                 )
+
+    # -- vectors ------------------------------------------------------------------------
+
+    def sentence_vectors(self, texts: Iterable[str | bytes]) -> npt.NDArray[np.float32]:
+        """(texts, dim): the hidden vector the classifier scores, for each text (fastText's
+        `print-sentence-vectors`, `get_sentence_vector`)."""
+        _check_texts(texts)
+        predictor = self.predictor()
+        blocks = [predictor.sentence_vectors(predictor.read(c)) for c in predictor.chunks(texts)]
+        return np.concatenate([np.zeros((0, self.dim), np.float32), *blocks])
+
+    def word_vectors(self, words: Sequence[str | bytes]) -> npt.NDArray[np.float32]:
+        """(words, dim): each word's vector, the mean of its own row and its character
+        n-grams' (fastText's `print-word-vectors`, `get_word_vector`)."""
+        _check_texts(words)
+        self.predictor()  # fitted?
+        return vectors.word_vectors(self.featurizer_, self.model_, words)
+
+    def neighbours(self, words: Sequence[str], *, k: int = 10) -> list[list[vectors.Neighbour]]:
+        """The `k` vocabulary words nearest each word by cosine similarity (fastText's `nn`)."""
+        _check_texts(words)
+        schema.check_int("k", k, minimum=1)
+        self.predictor()  # fitted?
+        if self._neighbour_index is None:
+            self._neighbour_index = vectors.NeighbourIndex(self.featurizer_, self.model_)
+        return self._neighbour_index.query(words, k)
 
     # -- scikit-learn's estimator protocol ----------------------------------------------
 

@@ -113,6 +113,12 @@ class Predictor:
         weights = model.rows_of(features).weights(model.input.shape[0], model.input.dtype.type)
         return model.hidden(weights)
 
+    def sentence_vectors(self, read: Read) -> npt.NDArray[np.float32]:
+        """(lines, dim): each line's hidden vector."""
+        with single_blas_thread():
+            hidden = self.hidden(read.features)
+        return hidden.astype(np.float32, copy=False)
+
     def probabilities(self, read: Read) -> npt.NDArray[np.float32]:
         """(lines, labels); a blank line gets those of `</s>` alone."""
         with single_blas_thread():

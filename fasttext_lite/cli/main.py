@@ -19,6 +19,7 @@ from fasttext_lite.cli.info import info
 from fasttext_lite.cli.options import option_name
 from fasttext_lite.cli.predict import predict
 from fasttext_lite.cli.train import train
+from fasttext_lite.cli.vectors import neighbours, vectors
 from fasttext_lite.errors import FtlError, ParameterError
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # what shells report for Ctrl-C
@@ -109,7 +110,7 @@ def _one_line(message: str) -> str:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="ftl")
 def cli() -> None:
-    """fastText-style text classification: train, predict, evaluate.
+    """fastText-style text classification: train, predict, evaluate; vectors.
 
     \b
     Example:
@@ -118,7 +119,7 @@ def cli() -> None:
     """
 
 
-for command in (train, predict, eval_, info):
+for command in (train, predict, eval_, info, vectors, neighbours):
     cli.add_command(command)
 
 
