@@ -8,6 +8,7 @@ is `params`); learned state lives in attributes ending in `_`. The work is done 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 import warnings
@@ -71,6 +72,7 @@ class FastTextClassifier:
         batch_size: int = _D["batch_size"],
         thread: int = _D["thread"],
         seed: int = _D["seed"],
+        pretrained_vectors: str | os.PathLike[str] = _D["pretrained_vectors"],
         verbose: bool = _D["verbose"],
     ) -> None:
         self.lr = lr
@@ -87,6 +89,7 @@ class FastTextClassifier:
         self.batch_size = batch_size
         self.thread = thread
         self.seed = seed
+        self.pretrained_vectors = pretrained_vectors
         self.verbose = verbose
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import math
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from os import PathLike
 from typing import Any
 
 from fasttext_lite.errors import ParameterError
@@ -31,6 +32,7 @@ class Param:
     # Saved in model files; a model file written before the parameter existed had `before`.
     in_model: bool = True
     before: Any = _NO_DEFAULT
+    path: bool = False  # a file name ("" for none)
 
     @property
     def option(self) -> str:
@@ -38,7 +40,10 @@ class Param:
 
     def check(self, value: object) -> None:
         """Raise `ParameterError` naming the parameter unless `value` is one of its values."""
-        if isinstance(self.default, bool):
+        if self.path:
+            if not isinstance(value, (str, PathLike)):
+                raise ParameterError(self.name, f"must be a file name, got {value!r}")
+        elif isinstance(self.default, bool):
             if not isinstance(value, bool):
                 raise ParameterError(self.name, f"must be True or False, got {value!r}")
         elif isinstance(self.default, int):
@@ -94,6 +99,14 @@ PARAMS: tuple[Param, ...] = (
         before=1,
     ),
     Param("seed", 0, "Random seed.", "seed", 0, 2**63 - 1),
+    Param(
+        "pretrained_vectors",
+        "",
+        "Word vectors (.vec, or .vec.gz) to start the vocabulary's rows from.",
+        "pretrainedVectors",
+        in_model=False,
+        path=True,
+    ),
     Param("verbose", False, "Show a progress bar on stderr.", "verbose", in_model=False),
 )
 BY_NAME: dict[str, Param] = {param.name: param for param in PARAMS}

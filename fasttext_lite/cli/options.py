@@ -32,9 +32,15 @@ def training_options(command: F) -> F:
     for param in reversed(params.PARAMS):
         if param.name in _NOT_OPTIONS:
             continue
-        kind = click.Choice(list(param.choices)) if param.choices else None
+        kind: Any = click.Choice(list(param.choices)) if param.choices else None
+        if param.path:
+            kind = click.Path(dir_okay=False)
         command = click.option(
-            param.option, default=param.default, type=kind, show_default=True, help=param.help
+            param.option,
+            default=param.default,
+            type=kind,
+            show_default=not param.path,
+            help=param.help,
         )(command)
     return command
 

@@ -17,17 +17,19 @@ import numpy as np
 import numpy.typing as npt
 
 from fasttext_lite.arrays import memory
+from fasttext_lite.arrays.bags import Bags
 from fasttext_lite.arrays.spool import SpooledBags, no_room
 from fasttext_lite.errors import DataError, ParameterError, StorageError
 from fasttext_lite.features.featurizer import Featurizer
+from fasttext_lite.formats import vec
 from fasttext_lite.losses import Loss, make_loss
 from fasttext_lite.model import Model
 from fasttext_lite.text.lines import line_spans, read_batches
 from fasttext_lite.text.scan import Scan
-from fasttext_lite.text.tokens import as_bytes, encode_token, split_lines
+from fasttext_lite.text.tokens import as_bytes, decode, encode_token, split_lines
 from fasttext_lite.training import workers
 from fasttext_lite.training.sgd import TrainingData
-from fasttext_lite.vocab import ScanIds, Vocabulary, label_bags
+from fasttext_lite.vocab import ScanIds, Vocabulary, ids_of, label_bags
 
 # Ids featurized at once: bounds the temporary arrays to some tens of megabytes.
 _BLOCK_IDS = 1 << 18
@@ -121,9 +123,12 @@ def prepare(
     """The vocabulary, features and initial model of the corpus `read` scans, and its lines
     with a known label and at least one feature as bags of rows of A. (A callable, so that
     nothing but this function holds the scan, which it frees as soon as it can.)"""
+    pretrained = _pretrained(params)  # before the scan: a bad file costs nothing
     scan = read()
     memory.release()  # what scanning freed
     vocab, scan_ids = _vocabulary(scan, params, name)
+    if pretrained is not None:
+        vocab, scan_ids = _with_words(vocab, scan_ids, scan, pretrained.words)
     featurizer = Featurizer(
         vocab,
         word_ngrams=params["word_ngrams"],
@@ -158,9 +163,18 @@ def prepare(
     memory.release()
     if not keep.any():
         raise DataError(f"{name}: no labelled line has a word left after pruning")
+    if pretrained is not None:
+        pretrained_ids = _word_ids(vocab, pretrained.words)
+        vectors = pretrained.vectors[pretrained_ids >= 0]
+        pretrained_ids = pretrained_ids[pretrained_ids >= 0]
+        used[pretrained_ids] = True  # rows of their own, used in training or not
     model = Model.initial(
         np.flatnonzero(used), output_rows=loss.output_rows, dim=params["dim"], rng=rng
     )
+    if pretrained is not None:
+        # As fastText: a word's row starts from its vector (the last one, if repeated).
+        own = model.rows_of(Bags(np.arange(pretrained_ids.size + 1), pretrained_ids.copy()))
+        model.input[own.indices] = vectors
     rows = SpooledBags(np.int32)
     for _first, _last, bags in features.blocks(_BLOCK_IDS):
         rows.append(model.rows_of(bags))
@@ -168,6 +182,48 @@ def prepare(
     memory.release()
     data = TrainingData(rows, labels.select(keep), sizes[keep])
     return Prepared(vocab, featurizer, loss, model, data, lines, unlabelled, tokens)
+
+
+def _pretrained(params: Mapping[str, Any]) -> vec.WordVectors | None:
+    path = params["pretrained_vectors"]
+    if not path:
+        return None
+    found = vec.read(path)
+    if found.vectors.shape[1] != params["dim"]:
+        raise ParameterError(
+            "dim",
+            f"is {params['dim']}, but {path} holds vectors of dimension"
+            f" {found.vectors.shape[1]}; give that dimension",
+        )
+    return found
+
+
+def _with_words(
+    vocab: Vocabulary, scan_ids: ScanIds, scan: Scan, extra: list[bytes]
+) -> tuple[Vocabulary, ScanIds]:
+    """The vocabulary with the pretrained words it lacks (count 0, after the others; fastText
+    adds them too, so that they keep their vectors at prediction), and the scan's words that
+    min_count pruned but the pretrained vectors bring back."""
+    known = set(vocab.words)
+    new = list(dict.fromkeys(word for word in map(decode, extra) if word not in known))
+    if not new:
+        return vocab, scan_ids
+    grown = Vocabulary(
+        [*vocab.words, *new],
+        [*vocab.word_counts, *([0] * len(new))],
+        vocab.labels,
+        vocab.label_counts,
+    )
+    ids = scan_ids.words.copy()
+    pruned = np.flatnonzero(ids < 0)
+    if pruned.size:
+        tokens = scan.words.keys
+        ids[pruned] = ids_of([decode(as_bytes(tokens[i])) for i in pruned], grown.word_ids)
+    return grown, ScanIds(ids, scan_ids.labels)
+
+
+def _word_ids(vocab: Vocabulary, words: list[bytes]) -> npt.NDArray[np.int64]:
+    return ids_of([decode(word) for word in words], vocab.word_ids)
 
 
 def _vocabulary(scan: Scan, params: Mapping[str, Any], name: str) -> tuple[Vocabulary, ScanIds]:
