@@ -68,6 +68,7 @@ class FastTextClassifier:
         min_count: int = _D["min_count"],
         min_count_label: int = _D["min_count_label"],
         loss: str = _D["loss"],
+        neg: int = _D["neg"],
         label_prefix: str = _D["label_prefix"],
         batch_size: int = _D["batch_size"],
         thread: int = _D["thread"],
@@ -85,6 +86,7 @@ class FastTextClassifier:
         self.min_count = min_count
         self.min_count_label = min_count_label
         self.loss = loss
+        self.neg = neg
         self.label_prefix = label_prefix
         self.batch_size = batch_size
         self.thread = thread

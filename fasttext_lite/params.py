@@ -80,6 +80,7 @@ PARAMS: tuple[Param, ...] = (
         "loss",
         choices=tuple(LOSSES),
     ),
+    Param("neg", 5, "Negatives sampled per line (--loss ns).", "neg", 1, 100_000, before=5),
     Param("label_prefix", DEFAULT_LABEL_PREFIX, "Tokens starting with this are labels.", "label"),
     Param(
         "batch_size",

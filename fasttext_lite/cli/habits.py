@@ -21,7 +21,7 @@ OPTIONS: dict[str, str] = {
 }
 _NOT_YET = "not in ftl yet"
 for _name in (
-    "ws", "neg", "lrUpdateRate", "t", "saveOutput", "cutoff", "retrain",
+    "ws", "lrUpdateRate", "t", "saveOutput", "cutoff", "retrain",
     "qnorm", "qout", "dsub", "autotune-validation", "autotune-duration", "autotune-metric",
     "autotune-predictions", "autotune-modelsize",
 ):  # fmt: skip

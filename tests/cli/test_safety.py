@@ -110,7 +110,7 @@ def test_json_keeps_labels_that_differ_only_in_undecodable_bytes_apart(tmp_path:
         (["train", "x.txt", "-output", "m"], "-output is fastText's spelling; ftl's is -o"),
         (["train", "x.txt", "-o", "m", "-output"], "-output is fastText's spelling"),
         (["train", "x.txt", "-wordNgrams", "2"], "ftl's is --word-ngrams"),
-        (["train", "x.txt", "-neg", "5"], "-neg is a fastText option that is not in ftl yet"),
+        (["train", "x.txt", "-ws", "5"], "-ws is a fastText option that is not in ftl yet"),
         (["supervised", "-input", "x"], "fastText's supervised is `ftl train"),
         (["test", "m.bin", "x"], "fastText's test is `ftl eval"),
     ],
