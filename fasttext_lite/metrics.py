@@ -32,6 +32,7 @@ class LabelScore:
     recall: float
     f1: float
     support: int  # gold occurrences
+    predicted: int  # times predicted
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,9 @@ class Meter:
         for i, label in enumerate(labels):
             p = _ratio(self.correct[i], self.predicted[i])
             r = _ratio(self.correct[i], self.gold[i])
-            per_label.append(LabelScore(label, p, r, _f1(p, r), int(self.gold[i])))
+            per_label.append(
+                LabelScore(label, p, r, _f1(p, r), int(self.gold[i]), int(self.predicted[i]))
+            )
         return Evaluation(
             examples=self.examples,
             k=k,
