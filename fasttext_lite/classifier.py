@@ -185,7 +185,10 @@ class FastTextClassifier:
         if not self.verbose:
             yield None
             return
-        with _Bar(total=total, unit="word", unit_scale=True, file=sys.stderr, leave=False) as bar:
+        # disable=None: no bar where stderr is not a terminal, whoever asked for one.
+        with _Bar(
+            total=total, unit="word", unit_scale=True, file=sys.stderr, leave=False, disable=None
+        ) as bar:
 
             def report(seen: int, loss: float, lr: float) -> None:
                 bar.update(seen - bar.n)
