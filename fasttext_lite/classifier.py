@@ -358,21 +358,54 @@ class FastTextClassifier:
     def save(self, path: str | Path) -> None:
         """Write the model to `path` atomically (see `formats.container`)."""
         self.predictor()  # fitted?
-        integers = self.classes_.dtype.kind in "iu"
-        parts = model_file.ModelParts(
-            self.get_params(), self.vocabulary_, self.model_, self.summary_, integers
-        )
-        model_file.save(path, parts)
+        model_file.save(path, self._parts())
 
     @classmethod
-    def load(cls, path: str | Path) -> FastTextClassifier:
-        """Read a model written by `save`; anything else raises `ModelFileError`."""
-        parts = model_file.load(path)
+    def load(cls, path: str | Path, *, mmap: bool = False) -> FastTextClassifier:
+        """Read a model written by `save`; anything else raises `ModelFileError`. With
+        `mmap`, its matrices are read-only memory maps of the file, so that processes
+        predicting with one model file share one copy of it in memory."""
+        return cls._from_parts(model_file.load(path, mmap=mmap))
+
+    @classmethod
+    def _from_parts(cls, parts: model_file.ModelParts) -> FastTextClassifier:
         clf = cls(**parts.params)
-        clf._set_fitted(parts.vocab, parts.model, parts.summary)
-        if parts.integer_labels:
-            clf.classes_ = np.array([int(name) for name in parts.vocab.labels], dtype=np.int64)
+        clf._restore(parts)
         return clf
+
+    def _restore(self, parts: model_file.ModelParts) -> None:
+        self._set_fitted(parts.vocab, parts.model, parts.summary)
+        if parts.integer_labels:
+            self.classes_ = np.array([int(name) for name in parts.vocab.labels], dtype=np.int64)
+
+    def _parts(self) -> model_file.ModelParts:
+        integers = self.classes_.dtype.kind in "iu"
+        return model_file.ModelParts(
+            self.get_params(), self.vocabulary_, self.model_, self.summary_, integers
+        )
+
+    # A pickle (how Dask, Spark, Ray and multiprocessing ship objects) holds the settings and
+    # the model file's bytes, restored through the file's checks: no arbitrary objects.
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"params": self.get_params()}
+        if hasattr(self, "model_"):
+            state["model"] = model_file.dumps(self._parts())
+            classes = self.classes_.tolist()
+            if all(type(c) in (str, int) for c in classes):  # plain values travel as they are
+                state["classes"] = classes
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state["params"])  # type: ignore[misc]
+        if "model" in state:
+            self._restore(model_file.loads(state["model"]))
+            classes = state.get("classes")
+            if isinstance(classes, list) and len(classes) == len(self.classes_):
+                self.classes_ = labels_module.classes(
+                    self.vocabulary_.labels,
+                    dict(zip(self.vocabulary_.labels, classes, strict=True)),
+                )
 
 
 class _Bar(tqdm):  # type: ignore[type-arg]

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import struct
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -94,6 +95,38 @@ def save(
     """Write `header` and `arrays` to `path` atomically."""
     path = Path(path)
     check_writable(path)
+    _write_atomically(path, _Encoded.of(header, arrays))
+
+
+def dumps(header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]) -> bytes:
+    """The bytes `save` would write (for pickling a model through the checked format)."""
+    buffer = io.BytesIO()
+    _Encoded.of(header, arrays).write(buffer)
+    return buffer.getvalue()
+
+
+class _Encoded(NamedTuple):
+    """A model file's bytes, ready to write: preamble and header, then the arrays."""
+
+    head: bytes
+    data_start: int
+    blobs: Mapping[str, npt.NDArray[Any]]
+    entries: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def of(cls, header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]) -> _Encoded:
+        return cls(*_encode(header, arrays))
+
+    def write(self, handle: IO[bytes]) -> None:
+        handle.write(self.head)
+        for name, blob in self.blobs.items():
+            handle.write(b"\0" * (self.data_start + self.entries[name]["offset"] - handle.tell()))
+            handle.write(blob.data)
+
+
+def _encode(
+    header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
+) -> tuple[bytes, int, dict[str, npt.NDArray[Any]], dict[str, dict[str, Any]]]:
     blobs = {name: np.ascontiguousarray(a, a.dtype.newbyteorder("<")) for name, a in arrays.items()}
     entries: dict[str, dict[str, Any]] = {}
     offset = 0
@@ -116,7 +149,7 @@ def save(
             break
         data_start = _aligned(_PREAMBLE.size + len(encoded))
     preamble = _PREAMBLE.pack(MAGIC, len(encoded), hashlib.sha256(encoded).digest())
-    _write_atomically(path, preamble + encoded, data_start, blobs, entries)
+    return preamble + encoded, data_start, blobs, entries
 
 
 def _encode_header(
@@ -130,13 +163,7 @@ def _aligned(n: int) -> int:
     return -(-n // _ALIGN) * _ALIGN
 
 
-def _write_atomically(
-    path: Path,
-    head: bytes,
-    data_start: int,
-    blobs: Mapping[str, npt.NDArray[Any]],
-    entries: Mapping[str, Mapping[str, Any]],
-) -> None:
+def _write_atomically(path: Path, encoded: _Encoded) -> None:
     directory = path.parent
     try:
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
@@ -146,10 +173,7 @@ def _write_atomically(
         raise _unwritable(path, error) from None
     try:
         with handle:
-            handle.write(head)
-            for name, blob in blobs.items():
-                handle.write(b"\0" * (data_start + entries[name]["offset"] - handle.tell()))
-                handle.write(blob.data)
+            encoded.write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(handle.name, 0o666 & ~_umask())
@@ -176,25 +200,52 @@ def _unwritable(path: Path, error: OSError) -> ModelFileError:
     )
 
 
-def load(path: str | Path) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
-    """Read a model file: its header (without `arrays`) and its verified arrays."""
+Arrays = dict[str, npt.NDArray[Any]]
+
+
+def load(path: str | Path, *, mmap: bool = False) -> tuple[dict[str, Any], Arrays]:
+    """Read a model file: its header (without `arrays`) and its verified arrays. With `mmap`,
+    the arrays are read-only memory maps of the file, so that processes loading the same
+    file share its pages (they are still read once, for their checksums)."""
     with _open(path) as handle:
-        header, layout = _read_header(path, handle)
-        arrays = {}
-        position = handle.tell()
-        for name, entry in layout:
-            padding = handle.read(entry["offset"] - position)
-            if padding.strip(b"\0"):
-                raise _bad(path, f"the padding before array {name!r} is not zero (it is corrupt)")
-            arrays[name] = _read_array(path, handle, name, entry)
-            position = entry["offset"] + entry["nbytes"]
+        size = os.fstat(handle.fileno()).st_size
+        header, layout = _read_header(path, handle, size)
+        arrays = _read_arrays(path, handle, layout)
+    if mmap:
+        arrays = {
+            name: np.memmap(path, dtype=entry["dtype"], mode="r", offset=entry["offset"],
+                            shape=tuple(entry["shape"]))
+            if entry["nbytes"] else arrays[name]
+            for name, entry in layout
+        }  # fmt: skip
     return header, arrays
+
+
+def loads(data: bytes, name: str = "<bytes>") -> tuple[dict[str, Any], Arrays]:
+    """`load` from the bytes of a model file (as `dumps` gives them)."""
+    handle = io.BytesIO(data)
+    header, layout = _read_header(name, handle, len(data))
+    return header, _read_arrays(name, handle, layout)
+
+
+def _read_arrays(
+    path: str | Path, handle: BinaryIO, layout: list[tuple[str, dict[str, Any]]]
+) -> Arrays:
+    arrays = {}
+    position = handle.tell()
+    for name, entry in layout:
+        padding = handle.read(entry["offset"] - position)
+        if padding.strip(b"\0"):
+            raise _bad(path, f"the padding before array {name!r} is not zero (it is corrupt)")
+        arrays[name] = _read_array(path, handle, name, entry)
+        position = entry["offset"] + entry["nbytes"]
+    return arrays
 
 
 def read_header(path: str | Path) -> dict[str, Any]:
     """The verified header of a model file, `arrays` included, without reading the arrays."""
     with _open(path) as handle:
-        header, layout = _read_header(path, handle)
+        header, layout = _read_header(path, handle, os.fstat(handle.fileno()).st_size)
     return {**header, "arrays": dict(layout)}
 
 
@@ -207,10 +258,10 @@ def _bad(path: str | Path, what: str) -> ModelFileError:
 
 
 def _read_header(
-    path: str | Path, handle: BinaryIO
+    path: str | Path, handle: BinaryIO, size: int
 ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
-    """The header without `arrays`, and the arrays' entries in file order, all checked."""
-    size = os.fstat(handle.fileno()).st_size
+    """The header without `arrays`, and the arrays' entries in file order, all checked
+    against the file's `size`."""
     preamble = handle.read(_PREAMBLE.size)
     if not preamble:
         raise ModelFileError(f"{path}: is empty, not a model; train one with `ftl train`")

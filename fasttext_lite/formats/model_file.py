@@ -36,6 +36,15 @@ class ModelParts(NamedTuple):
 
 def save(path: str | Path, parts: ModelParts) -> None:
     """Write the model to `path` atomically."""
+    container.save(path, *_encoded(parts))
+
+
+def dumps(parts: ModelParts) -> bytes:
+    """The bytes of the model file (`loads` reads them back through every check)."""
+    return container.dumps(*_encoded(parts))
+
+
+def _encoded(parts: ModelParts) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
     vocab, model = parts.vocab, parts.model
     header = {
         "ftl_version": __version__,
@@ -48,21 +57,34 @@ def save(path: str | Path, parts: ModelParts) -> None:
         "integer_labels": parts.integer_labels,
     }
     arrays = {"input": model.input, "output": model.output, "feature_ids": model.feature_ids}
-    container.save(path, header, arrays)
+    return header, arrays
 
 
-def load(path: str | Path) -> ModelParts:
-    """Read a model written by `save`; anything else raises `ModelFileError`."""
-    header, arrays = container.load(path)
+def load(path: str | Path, *, mmap: bool = False) -> ModelParts:
+    """Read a model written by `save`; anything else raises `ModelFileError`. With `mmap`,
+    the matrices stay read-only memory maps of the file (see `container.load`)."""
+    header, arrays = container.load(path, mmap=mmap)
+    return _checked(path, header, arrays, copy=not mmap)
+
+
+def loads(data: bytes) -> ModelParts:
+    """`load` from the bytes `dumps` gives."""
+    header, arrays = container.loads(data, "the pickled model")
+    return _checked("the pickled model", header, arrays, copy=True)
+
+
+def _checked(
+    path: str | Path, header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], copy: bool
+) -> ModelParts:
     try:
-        return _parts(header, arrays)
+        return _parts(header, arrays, copy)
     except (KeyError, TypeError, ValueError, ArithmeticError, ParameterError) as error:
         raise ModelFileError(
             f"{path}: not a valid fasttext_lite model: its contents disagree ({error})"
         ) from None
 
 
-def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> ModelParts:
+def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], copy: bool) -> ModelParts:
     if set(arrays) != _ARRAYS:
         raise ValueError(f"arrays {sorted(arrays)}")
     params = schema.from_model(header["params"])
@@ -92,7 +114,9 @@ def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> Model
     if not isinstance(header["summary"], dict):
         raise ValueError("summary")
     summary = TrainingSummary(**{"seconds": None, **header["summary"]})
-    model = Model(np.array(a), np.array(b), np.array(ids, dtype=np.int64))
+    if copy:  # writable arrays of their own, not views of the bytes read
+        a, b = np.array(a), np.array(b)
+    model = Model(a, b, np.array(ids, dtype=np.int64))
     vocab = Vocabulary(words, word_counts, labels, label_counts)
     integer_labels = header.get("integer_labels", False)
     if not isinstance(integer_labels, bool) or (
