@@ -21,8 +21,8 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from fasttext_lite import labels as labels_module
+from fasttext_lite import parallel, vectors
 from fasttext_lite import params as schema
-from fasttext_lite import vectors
 from fasttext_lite.errors import ParameterError, TrainingError, not_fitted
 from fasttext_lite.features.featurizer import Featurizer
 from fasttext_lite.formats import model_file
@@ -269,42 +269,31 @@ class FastTextClassifier:
                 yield [Prediction(classes[i], p) for i, p in zip(ids, row, strict=True) if i >= 0]
 
     def iter_top_labels(
-        self, batches: Iterable[Sequence[str | bytes]], *, k: int = 1, threshold: float = 0.0
+        self,
+        batches: Iterable[Sequence[str | bytes]],
+        *,
+        k: int = 1,
+        threshold: float = 0.0,
+        threads: int = 1,
     ) -> Iterator[TopLabels]:
         """The top `k` labels of each batch of texts, as arrays: the fast way through large
         inputs (`ftl predict` uses it). Reads `batches` lazily and yields one `TopLabels` per
         batch, in order (ids index `classes_`); the distinct tokens of all batches are
-        featurized once."""
+        featurized once (per worker). `threads` > 1 forks that many worker processes."""
         schema.check_top_k(k, threshold)
+        schema.check_int("threads", threads, minimum=1, maximum=256)
         predictor = self.predictor()
-        return self._iter_top_labels(predictor, batches, self._width(k), threshold)
+        width = self._width(k)
+
+        def top_labels(batch: Sequence[str | bytes]) -> TopLabels:
+            _check_texts(batch)
+            return predictor.top_labels_of(batch, width, threshold)
+
+        return parallel.ordered_map(top_labels, batches, threads)
 
     def _width(self, k: int) -> int:
         """k, with -1 (fastText's "all labels") and anything larger cut to the label count."""
         return len(self.classes_) if k < 0 else min(k, len(self.classes_))
-
-    def _iter_top_labels(
-        self,
-        predictor: Predictor,
-        batches: Iterable[Sequence[str | bytes]],
-        k: int,
-        threshold: float,
-    ) -> Iterator[TopLabels]:
-        for batch in batches:
-            _check_texts(batch)
-            tops = [
-                predictor.top_labels(predictor.read(chunk), k, threshold)
-                for chunk in predictor.chunks(batch)
-            ]
-            if len(tops) == 1:
-                yield tops[0]
-            else:
-                yield TopLabels(
-                    np.concatenate([np.empty((0, k), np.intp), *(top.ids for top in tops)]),
-                    np.concatenate(
-                        [np.empty((0, k), np.float32), *(top.probabilities for top in tops)]
-                    ),
-                )
 
     # -- vectors ------------------------------------------------------------------------
 

@@ -113,6 +113,19 @@ class Predictor:
         weights = model.rows_of(features).weights(model.input.shape[0], model.input.dtype.type)
         return model.hidden(weights)
 
+    def top_labels_of(self, texts: Sequence[str | bytes], k: int, threshold: float) -> TopLabels:
+        """`top_labels` of a batch of texts of any length, read a chunk at a time."""
+        tops = [self.top_labels(self.read(chunk), k, threshold) for chunk in self.chunks(texts)]
+        if len(tops) == 1:
+            return tops[0]
+        width = min(k, len(self.labels))
+        return TopLabels(
+            np.concatenate([np.empty((0, width), np.intp), *(top.ids for top in tops)]),
+            np.concatenate(
+                [np.empty((0, width), np.float32), *(top.probabilities for top in tops)]
+            ),
+        )
+
     def sentence_vectors(self, read: Read) -> npt.NDArray[np.float32]:
         """(lines, dim): each line's hidden vector."""
         with single_blas_thread():

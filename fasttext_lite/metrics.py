@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from fasttext_lite import params
+from fasttext_lite import parallel, params
 from fasttext_lite.errors import DataError
 from fasttext_lite.text.lines import read_lines
 
@@ -68,6 +68,13 @@ class Meter:
         self.predicted = np.zeros(nlabels, dtype=np.int64)
         self.correct = np.zeros(nlabels, dtype=np.int64)
 
+    def merge(self, other: Meter) -> None:
+        """Add the counts of another meter (of a share of the same lines)."""
+        self.examples += other.examples
+        self.gold += other.gold
+        self.predicted += other.predicted
+        self.correct += other.correct
+
     def add(self, gold: npt.NDArray[np.bool_], predicted: npt.NDArray[np.bool_]) -> None:
         """Add a chunk of examples: (examples, labels) boolean matrices.
 
@@ -108,8 +115,10 @@ def evaluate(
     *,
     k: int = 1,
     threshold: float = 0.0,
+    threads: int = 1,
 ) -> Evaluation:
-    """P@k, R@k, F1 and per-label scores on labelled lines (a path, `-`, or an iterable).
+    """P@k, R@k, F1 and per-label scores on labelled lines (a path, `-`, or an iterable),
+    read by `threads` processes.
 
     As fastText's `test`: lines with no label known to the model are skipped; labels the model
     does not know are ignored.
@@ -118,17 +127,25 @@ def evaluate(
     predictor = classifier.predictor()
     labels = predictor.labels
     source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
-    meter = Meter(len(labels))
-    for chunk in predictor.chunks(source):
+    params.check_int("threads", threads, minimum=1, maximum=256)
+    width = len(labels) if k < 0 else min(k, len(labels))
+
+    def counted(chunk: list[str | bytes]) -> Meter:
         read = predictor.read(chunk)
         gold = predictor.gold(read).weights(len(labels)).toarray() > 0
-        top = predictor.top_labels(read, k, threshold)
+        top = predictor.top_labels(read, width, threshold)
         predicted = np.zeros_like(gold)
         rows, columns = np.nonzero(top.ids >= 0)
         predicted[rows, top.ids[rows, columns]] = True
         # As fastText's test: a line with no label the model knows is not counted.
         keep = gold.any(axis=1)
-        meter.add(gold[keep], predicted[keep])
+        part = Meter(len(labels))
+        part.add(gold[keep], predicted[keep])
+        return part
+
+    meter = Meter(len(labels))
+    for part in parallel.ordered_map(counted, predictor.chunks(source), threads):
+        meter.merge(part)
     if meter.examples == 0:
         name = lines if isinstance(lines, (str, Path)) else "the evaluation lines"
         raise DataError(

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from fasttext_lite.classifier import FastTextClassifier
-from fasttext_lite.cli.options import IN_PATH, echo, model_option, top_k_options
+from fasttext_lite.cli.options import IN_PATH, echo, model_option, thread_option, top_k_options
 from fasttext_lite.metrics import Evaluation, evaluate
 
 
@@ -32,8 +32,15 @@ def _metrics_lines(result: Evaluation, per_label: bool, prefix: str) -> Iterator
 @top_k_options
 @click.option("--per-label", is_flag=True, help="Also precision, recall, F1, support per label.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@thread_option
 def eval_(
-    test: str, model_path: str, k: int, threshold: float, per_label: bool, as_json: bool
+    test: str,
+    model_path: str,
+    k: int,
+    threshold: float,
+    per_label: bool,
+    as_json: bool,
+    thread: int,
 ) -> None:
     """Evaluate on labelled lines in TEST (- for stdin): N, P@k, R@k, F1 as fastText's `test`.
 
@@ -43,8 +50,8 @@ def eval_(
     Example:
         ftl eval data/support.valid -m support.ftl -k 1 --per-label
     """
-    clf = FastTextClassifier.load(model_path)
-    result = evaluate(clf, test, k=k, threshold=threshold)
+    clf = FastTextClassifier.load(model_path, mmap=thread > 1)
+    result = evaluate(clf, test, k=k, threshold=threshold, threads=thread)
     if as_json:
         record: dict[str, Any] = {
             "n": result.examples,

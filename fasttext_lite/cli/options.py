@@ -65,6 +65,12 @@ def stdout() -> BinaryIO:
     return sys.stdout.buffer
 
 
+thread_option = click.option(
+    "--thread", default=1, show_default=True, type=click.IntRange(1, 256),
+    help="Worker processes sharing the model (output order is kept).",
+)  # fmt: skip
+
+
 def echo(line: str) -> None:
     """Write a line of results as the bytes it came from: labels that are not valid UTF-8
     print back unchanged, whatever the terminal's encoding."""

@@ -7,7 +7,13 @@ import json
 import click
 
 from fasttext_lite.classifier import FastTextClassifier, Prediction
-from fasttext_lite.cli.options import IN_PATH, model_option, stdout, top_k_options
+from fasttext_lite.cli.options import (
+    IN_PATH,
+    model_option,
+    stdout,
+    thread_option,
+    top_k_options,
+)
 from fasttext_lite.losses import TopLabels
 from fasttext_lite.text.lines import STDIN, read_batches
 from fasttext_lite.text.tokens import encode_token
@@ -30,24 +36,33 @@ def _format(predictions: list[Prediction], prefix: str, probs: bool, as_json: bo
 @top_k_options
 @click.option("--probs", is_flag=True, help="Print each label's probability after it.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@thread_option
 def predict(
-    input_path: str, model_path: str, k: int, threshold: float, probs: bool, as_json: bool
+    input_path: str,
+    model_path: str,
+    k: int,
+    threshold: float,
+    probs: bool,
+    as_json: bool,
+    thread: int,
 ) -> None:
     """Predict labels for each line of INPUT (default: stdin), one output line per input line.
 
     Empty input lines give empty output lines (with --json, an object with no labels). Each
-    answer is written as soon as its line has arrived, so it works in a pipeline.
+    answer is written as soon as its line has arrived, so it works in a pipeline. --thread N
+    predicts in N processes sharing the model; the output keeps the input's order.
 
     \b
     Example:
         echo "my card was charged twice" | ftl predict -m support.ftl -k 2 --probs
     """
     out = stdout()
-    clf = FastTextClassifier.load(model_path)
+    clf = FastTextClassifier.load(model_path, mmap=thread > 1)
     clf.top_k([], k=k, threshold=threshold)  # checks -k and --threshold before any input
     # Each label as printed, and b"" for the -1 of "no label".
     names = [*(encode_token(clf.label_prefix + label) for label in clf.vocabulary_.labels), b""]
-    for top in clf.iter_top_labels(read_batches(input_path), k=k, threshold=threshold):
+    batches = read_batches(input_path)
+    for top in clf.iter_top_labels(batches, k=k, threshold=threshold, threads=thread):
         out.write(_format_block(top, clf, names, probs, as_json))
         out.flush()
 
