@@ -257,7 +257,7 @@ class FastTextClassifier:
         _check_texts(texts)
         schema.check_top_k(k, threshold)
         predictor = self.predictor()
-        return self._iter_top_k(predictor, texts, self._width(k), threshold)
+        return self._iter_top_k(predictor, texts, k, threshold)
 
     def _iter_top_k(
         self, predictor: Predictor, texts: Iterable[str | bytes], k: int, threshold: float
@@ -283,17 +283,12 @@ class FastTextClassifier:
         schema.check_top_k(k, threshold)
         schema.check_int("threads", threads, minimum=1, maximum=256)
         predictor = self.predictor()
-        width = self._width(k)
 
         def top_labels(batch: Sequence[str | bytes]) -> TopLabels:
             _check_texts(batch)
-            return predictor.top_labels_of(batch, width, threshold)
+            return predictor.top_labels_of(batch, k, threshold)
 
         return parallel.ordered_map(top_labels, batches, threads)
-
-    def _width(self, k: int) -> int:
-        """k, with -1 (fastText's "all labels") and anything larger cut to the label count."""
-        return len(self.classes_) if k < 0 else min(k, len(self.classes_))
 
     # -- vectors ------------------------------------------------------------------------
 

@@ -60,6 +60,10 @@ class Predictor:
         """The model's label names, in id order."""
         return self.featurizer.vocab.labels
 
+    def width(self, k: int) -> int:
+        """How many labels top-k gives: k, or all labels for -1 (fastText's "all") or more."""
+        return len(self.labels) if k < 0 else min(k, len(self.labels))
+
     def chunks(self, lines: Iterable[str | bytes]) -> Iterator[list[str | bytes]]:
         """Chunks of lines; from a lazy iterable they grow (1, 2, 4, ... lines) so that the
         first results come out at once."""
@@ -118,7 +122,7 @@ class Predictor:
         tops = [self.top_labels(self.read(chunk), k, threshold) for chunk in self.chunks(texts)]
         if len(tops) == 1:
             return tops[0]
-        width = min(k, len(self.labels))
+        width = self.width(k)
         return TopLabels(
             np.concatenate([np.empty((0, width), np.intp), *(top.ids for top in tops)]),
             np.concatenate(
@@ -141,8 +145,10 @@ class Predictor:
     def top_labels(
         self, read: Read, k: int, threshold: float, *, drop_blank: bool = True
     ) -> TopLabels:
-        """The top `k` label ids at or above `threshold` of each line; none for a blank one
-        unless `drop_blank` is false (a blank line's hidden vector is `</s>`'s row)."""
+        """The top `k` label ids at or above `threshold` of each line (`k` = -1: all
+        labels); none for a blank line unless `drop_blank` is false (a blank line's hidden
+        vector is `</s>`'s row)."""
+        k = self.width(k)
         with single_blas_thread():
             top = self.loss.top_k(self.model.output, self.hidden(read.features), k, threshold)
         if drop_blank:

@@ -128,12 +128,11 @@ def evaluate(
     labels = predictor.labels
     source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
     params.check_int("threads", threads, minimum=1, maximum=256)
-    width = len(labels) if k < 0 else min(k, len(labels))
 
     def counted(chunk: list[str | bytes]) -> Meter:
         read = predictor.read(chunk)
         gold = predictor.gold(read).weights(len(labels)).toarray() > 0
-        top = predictor.top_labels(read, width, threshold)
+        top = predictor.top_labels(read, k, threshold)
         predicted = np.zeros_like(gold)
         rows, columns = np.nonzero(top.ids >= 0)
         predicted[rows, top.ids[rows, columns]] = True

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from fasttext_lite import parallel
 from fasttext_lite.classifier import FastTextClassifier, Prediction
 from fasttext_lite.cli.options import (
     IN_PATH,
@@ -15,7 +16,7 @@ from fasttext_lite.cli.options import (
     top_k_options,
 )
 from fasttext_lite.losses import TopLabels
-from fasttext_lite.text.lines import STDIN, read_batches
+from fasttext_lite.text.lines import STDIN, read_blocks, split_block
 from fasttext_lite.text.tokens import encode_token
 
 
@@ -61,9 +62,15 @@ def predict(
     clf.top_k([], k=k, threshold=threshold)  # checks -k and --threshold before any input
     # Each label as printed, and b"" for the -1 of "no label".
     names = [*(encode_token(clf.label_prefix + label) for label in clf.vocabulary_.labels), b""]
-    batches = read_batches(input_path)
-    for top in clf.iter_top_labels(batches, k=k, threshold=threshold, threads=thread):
-        out.write(_format_block(top, clf, names, probs, as_json))
+    predictor = clf.predictor()
+
+    def answers(block: bytes) -> bytes:
+        # Split, predicted and formatted in the workers: the parent only reads and writes.
+        top = predictor.top_labels_of(split_block(block), k, threshold)
+        return _format_block(top, clf, names, probs, as_json)
+
+    for block in parallel.ordered_map(answers, read_blocks(input_path), thread):
+        out.write(block)
         out.flush()
 
 

@@ -62,7 +62,6 @@ class FastText:
             _one_line(entry, "predict")
         clf = self.classifier
         predictor = clf.predictor()
-        k = len(clf.classes_) if k < 0 else min(k, len(clf.classes_))
         prefix = clf.label_prefix
         labels: list[list[str]] = []
         probabilities: list[npt.NDArray[np.float32]] = []

@@ -47,9 +47,28 @@ def read_batches(
     path: str | Path, max_lines: int = 4096, *, span: tuple[int, int] | None = None
 ) -> Iterator[list[bytes]]:
     """The lines of `path` (or stdin for `-`), without their newline, in batches of what has
-    arrived: a batch never waits for more input than one read, so a pipeline gets the answer
+    arrived (see `read_blocks`), at most `max_lines` a batch."""
+    for block in read_blocks(path, span=span):
+        lines = split_block(block)
+        for first in range(0, len(lines), max_lines):
+            yield lines[first : first + max_lines]
+
+
+def split_block(block: bytes) -> list[bytes]:
+    """The lines of a block from `read_blocks`, without their newline.
+
+    >>> split_block(b"a\\nb\\n"), split_block(b"last")
+    ([b'a', b'b'], [b'last'])
+    """
+    return (block[:-1] if block.endswith(b"\n") else block).split(b"\n")
+
+
+def read_blocks(path: str | Path, *, span: tuple[int, int] | None = None) -> Iterator[bytes]:
+    """The bytes of `path` (or stdin for `-`) in blocks of whole lines, each what one read
+    brought: a block never waits for more input than one read, so a pipeline gets the answer
     for a line as soon as the line is in, and memory stays bounded on an endless stream.
-    `span` (start, end) reads only those bytes of a file (see `line_spans`).
+    Every block but the last ends with a newline. `span` (start, end) reads only those bytes
+    of a file (see `line_spans`).
     """
     with open_binary(path) as handle:
         start, end = span or (0, None)
@@ -70,12 +89,10 @@ def read_batches(
             pending += chunk
             cut = pending.rfind(b"\n", len(pending) - len(chunk)) + 1
             if cut:
-                lines = bytes(pending[: cut - 1]).split(b"\n")
+                yield bytes(pending[:cut])
                 del pending[:cut]
-                for first in range(0, len(lines), max_lines):
-                    yield lines[first : first + max_lines]
         if pending:
-            yield [bytes(pending)]
+            yield bytes(pending)
 
 
 def line_spans(path: str | Path, parts: int) -> list[tuple[int, int]] | None:
