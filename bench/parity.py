@@ -49,12 +49,14 @@ import fasttext  # type: ignore[import-untyped]
 import fasttext_pybind  # type: ignore[import-not-found]
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 import fasttext_lite
-from fasttext_lite.data import DEFAULT_LABEL_PREFIX, read_lines, split_line
-from fasttext_lite.features import Featurizer
-from fasttext_lite.vocab import Scan, TokenTable, Vocabulary
+from fasttext_lite.arrays.bags import Bags
+from fasttext_lite.features.featurizer import Featurizer
+from fasttext_lite.text.lines import read_batches
+from fasttext_lite.text.scan import Scan
+from fasttext_lite.text.tokens import DEFAULT_LABEL_PREFIX
+from fasttext_lite.vocab import Vocabulary
 
 PREFIX = DEFAULT_LABEL_PREFIX.encode()
 # fastText's getVocab/getLabels/getSubwords decode with this: undecodable bytes come back as
@@ -131,9 +133,9 @@ def write_corpus(directory: Path) -> Path:
 
 def scan_file(path: Path) -> Scan:
     """What `FastTextClassifier.fit_file` scans: every line's words (+ `</s>`) and labels."""
-    scan = Scan()
-    for line in read_lines(path):
-        scan.add(*split_line(line, PREFIX))
+    scan = Scan(PREFIX)
+    for lines in read_batches(path):
+        scan.add_lines(lines)
     return scan
 
 
@@ -150,30 +152,26 @@ def compare_entries(
     return [], sum(a != b for a, b in zip(theirs, ours, strict=True))
 
 
-def own_features(
-    featurizer: Featurizer, lines: Sequence[bytes]
-) -> tuple[TokenTable, sp.csr_array, sp.csr_array]:
-    """fasttext_lite's feature counts: per distinct token (each as a one-token line), and per
-    line; with the table of distinct tokens (bytes keys, in first-seen order)."""
-    line_table = TokenTable.of(split_line(line, PREFIX)[0] for line in lines)
-    per_line = featurizer.transform_table(
-        line_table.tokens, line_table.occurrences, line_table.lengths
+def own_features(featurizer: Featurizer, lines: Sequence[bytes]) -> tuple[list[bytes], Bags, Bags]:
+    """fasttext_lite's features: per distinct token (each as a one-token line), and per line;
+    with the distinct tokens (bytes, in first-seen order)."""
+    scan = Scan(PREFIX, memory_entries=sys.maxsize)
+    scan.add_lines(list(lines))
+    words = scan.words
+    keys = [key for key in words.keys if isinstance(key, bytes)]
+    per_line = featurizer.transform_lines(
+        featurizer.token_features(keys), words.occurrences, words.lengths
     )
-    token_table = TokenTable.of([token] for token in line_table.index)
-    per_token = featurizer.transform_table(
-        token_table.tokens, token_table.occurrences, token_table.lengths
+    per_token = featurizer.transform_lines(
+        featurizer.token_features(keys),
+        np.arange(len(keys), dtype=np.int32),
+        np.ones(len(keys), dtype=np.int64),
     )
-    return token_table, per_token, per_line
+    return keys, per_token, per_line
 
 
-def row_counts(matrix: sp.csr_array, row: int) -> Counter[int]:
-    start, end = matrix.indptr[row], matrix.indptr[row + 1]
-    return Counter(
-        {
-            int(i): round(float(c))
-            for i, c in zip(matrix.indices[start:end], matrix.data[start:end], strict=True)
-        }
-    )
+def row_counts(bags: Bags, row: int) -> Counter[int]:
+    return Counter(bags.indices[bags.indptr[row] : bags.indptr[row + 1]].tolist())
 
 
 def sentence_vector(model: Any, line: bytes, dim: int) -> npt.NDArray[np.float64]:
@@ -220,7 +218,7 @@ def check_setting(
 
     # Vocabulary: words and labels, counts and order.
     scan = scan_file(corpus)
-    vocab = Vocabulary.build(scan, min_count=1, min_count_label=0)
+    vocab, _ = Vocabulary.build(scan, min_count=1, min_count_label=0)
     ft_words, ft_word_counts = model.f.getVocab(ERRORS)
     ft_labels, ft_label_counts = model.f.getLabels(ERRORS)
     cut = len(DEFAULT_LABEL_PREFIX)
@@ -256,18 +254,17 @@ def check_setting(
         problems.append(f"input rows {rows} != n_features {featurizer.n_features}")
     parts.append(f"rows {rows}")
 
-    token_table, per_token, per_line = own_features(featurizer, lines)
+    tokens, per_token, per_line = own_features(featurizer, lines)
 
     # Token ids: getSubwords per distinct token, bytes in.
     token_ok = 0
-    for row, token in enumerate(token_table.index):
-        assert isinstance(token, bytes)
+    for row, token in enumerate(tokens):
         _, ids = model.f.getSubwords(token, ERRORS)
         if Counter(int(i) for i in ids) == row_counts(per_token, row):
             token_ok += 1
         elif len(problems) < MAX_MESSAGES:
             problems.append(f"token {token!r}: fastText ids {sorted(ids)[:6]}")
-    parts.append(f"token ids {token_ok}/{len(token_table.index)}")
+    parts.append(f"token ids {token_ok}/{len(tokens)}")
 
     # Line vectors: fastText's sentence vector over a random input matrix == our mean of it.
     nlabels = len(ft_labels)
