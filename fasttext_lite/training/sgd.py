@@ -23,6 +23,7 @@ that every batch shares, and two at once lose one's update (docs/decisions.md).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import NamedTuple
@@ -102,6 +103,10 @@ class TrainingData(NamedTuple):
     tokens: npt.NDArray[np.integer]  # tokens per line (words, labels and </s>), for the lr decay
 
 
+# Called after each epoch with the number of epochs done; True stops training there.
+AfterEpoch = Callable[[int], bool]
+
+
 def train(
     model: Model,
     data: TrainingData,
@@ -113,8 +118,11 @@ def train(
     rng: np.random.Generator,
     progress: Progress | None = None,
     threads: int = 1,
-) -> None:
-    """Update `model` in place by `epoch` passes of mini-batch SGD over `data`.
+    after_epoch: AfterEpoch | None = None,
+) -> int:
+    """Update `model` in place by `epoch` passes of mini-batch SGD over `data`, or fewer if
+    `after_epoch` says stop; returns the passes made. The learning rate is planned for all
+    `epoch` passes.
 
     With `threads` > 1 the lines are split among that many worker processes updating the one
     model; with 1, the result depends only on `rng`.
@@ -131,43 +139,51 @@ def train(
     settings = _Settings(
         loss,
         lr,
-        epoch,
         batch_sizes(batch_size, data.rows.nlines),
         total,
         max(1, WINDOW_ENTRIES // threads),
     )
+    done = 0
     # Small products: see single_blas_thread.
     with single_blas_thread():
         if threads == 1:
             report = _Reporter(tally, settings, progress)
-            _work(model, data, blocks, rng, tally, 0, settings, report, _NO_LOCK)
+            batcher = Batcher(_NO_LINES, model.input.shape[0], model.input.dtype.type)
+            while done < epoch:
+                _epoch(model, data, blocks, rng, tally, 0, settings, report, _NO_LOCK, batcher)
+                done += 1
+                if after_epoch is not None and after_epoch(done):
+                    break
         else:
             tally = workers.shared(tally)
             report = _Reporter(tally, settings, progress)
             parts = np.array_split(blocks[rng.permutation(len(blocks))], threads)
-            streams = [np.random.default_rng(seed) for seed in rng.integers(2**63, size=threads)]
             writing = workers.lock()
             model.input, model.output = (
                 workers.shared(model.input),
                 workers.shared(model.output),
             )
             try:
-                workers.run(
-                    lambda i: _work(
-                        model, data, parts[i], streams[i], tally, i, settings, None, writing
-                    ),
-                    threads,
-                    poll=report,
-                )
+                while done < epoch:
+                    # Workers are forked anew each epoch (in milliseconds), with new streams:
+                    # what a forked worker draws never comes back to this process.
+                    streams = [np.random.default_rng(s) for s in rng.integers(2**63, size=threads)]
+                    work = functools.partial(
+                        _worker_epoch, model, data, parts, streams, tally, settings, writing
+                    )
+                    workers.run(work, threads, poll=report)
+                    done += 1
+                    if after_epoch is not None and after_epoch(done):
+                        break
             finally:
                 model.input, model.output = np.array(model.input), np.array(model.output)
-    report(0.0)
+    report(0.0 if done == epoch else None)
+    return done
 
 
 class _Settings(NamedTuple):
     loss: Loss
     lr: float
-    epoch: int
     batch_sizes: tuple[int, int]  # the first and the last
     total_tokens: int  # over all epochs
     window_entries: int  # ids a worker shuffles at once
@@ -197,7 +213,7 @@ class _Reporter:
         self.progress(int(seen), float(self.mean_loss), lr)
 
 
-def _work(
+def _epoch(
     model: Model,
     data: TrainingData,
     blocks: npt.NDArray[np.int64],
@@ -207,48 +223,64 @@ def _work(
     settings: _Settings,
     report: _Reporter | None,
     writing: AbstractContextManager[object],
+    batcher: Batcher,
 ) -> None:
-    """One worker's epochs over its blocks of lines (ranges [first, last)), writing its
+    """One worker's pass over its blocks of lines (ranges [first, last)), writing its
     updates to the model while it holds `writing`."""
     loss, lr, total = settings.loss, settings.lr, settings.total_tokens
     first, last = settings.batch_sizes
-    batcher = Batcher(_NO_LINES, model.input.shape[0], model.input.dtype.type)
     batches = 0
-    for epoch_index in range(settings.epoch):
-        for window in _windows(data.rows, blocks[rng.permutation(len(blocks))], settings):
-            lines = np.concatenate([np.arange(*bounds) for bounds in window.tolist()])
-            batcher.bags = _NO_LINES  # the last window's lines go before the next come
-            memory.release()
-            batcher.bags = data.rows.gather(window)
-            labels = data.labels.take(lines)
-            targets = labels if loss.multi_label else _draw_one_label(labels, rng)
-            tokens = data.tokens[lines]
-            order = rng.permutation(lines.size)
-            start = 0
-            while start < order.size:
-                done = tally[:, 0].sum() / total
-                batch = order[start : start + round(first + (last - first) * done)]
-                start += batch.size
-                current_lr = lr * (1.0 - done)
-                value = _step(
-                    model,
-                    batcher,
-                    targets,
-                    batch,
-                    loss=loss,
-                    lr=current_lr,
-                    rng=rng,
-                    writing=writing,
+    for window in _windows(data.rows, blocks[rng.permutation(len(blocks))], settings):
+        lines = np.concatenate([np.arange(*bounds) for bounds in window.tolist()])
+        batcher.bags = _NO_LINES  # the last window's lines go before the next come
+        memory.release()
+        batcher.bags = data.rows.gather(window)
+        labels = data.labels.take(lines)
+        targets = labels if loss.multi_label else _draw_one_label(labels, rng)
+        tokens = data.tokens[lines]
+        order = rng.permutation(lines.size)
+        start = 0
+        while start < order.size:
+            done = tally[:, 0].sum() / total
+            batch = order[start : start + round(first + (last - first) * done)]
+            start += batch.size
+            current_lr = lr * (1.0 - done)
+            value = _step(
+                model,
+                batcher,
+                targets,
+                batch,
+                loss=loss,
+                lr=current_lr,
+                rng=rng,
+                writing=writing,
+            )
+            if not np.isfinite(value):
+                raise TrainingError(
+                    f"training diverged (the loss is not finite); try a smaller learning"
+                    f" rate than {lr}"
                 )
-                if not np.isfinite(value):
-                    raise TrainingError(
-                        f"training diverged in epoch {epoch_index + 1} (the loss is not"
-                        f" finite); try a smaller learning rate than {lr}"
-                    )
-                tally[index] += (tokens[batch].sum(), value, batch.size)
-                batches += 1
-                if report is not None and batches % _REPORT_EVERY == 0:
-                    report(current_lr)
+            tally[index] += (tokens[batch].sum(), value, batch.size)
+            batches += 1
+            if report is not None and batches % _REPORT_EVERY == 0:
+                report(current_lr)
+
+
+def _worker_epoch(
+    model: Model,
+    data: TrainingData,
+    parts: list[npt.NDArray[np.int64]],
+    streams: list[np.random.Generator],
+    tally: npt.NDArray[np.float64],
+    settings: _Settings,
+    writing: AbstractContextManager[object],
+    index: int,
+) -> None:
+    """Worker `index`'s pass over its part of the blocks, in a forked process."""
+    batcher = Batcher(_NO_LINES, model.input.shape[0], model.input.dtype.type)
+    _epoch(
+        model, data, parts[index], streams[index], tally, index, settings, None, writing, batcher
+    )
 
 
 def _windows(
