@@ -30,11 +30,13 @@ from fasttext_lite.inference import Predictor
 from fasttext_lite.labels import names_of as label_names
 from fasttext_lite.losses import TopLabels, make_loss
 from fasttext_lite.model import Model
+from fasttext_lite.text.lines import read_all_lines
 from fasttext_lite.text.scan import Scan
 from fasttext_lite.text.tokens import encode_token, first_non_text
 from fasttext_lite.training import corpus, workers
 from fasttext_lite.training.sgd import Progress, train
 from fasttext_lite.training.summary import TrainingSummary
+from fasttext_lite.training.validation import Validator
 from fasttext_lite.vocab import Vocabulary
 
 _D = schema.DEFAULTS
@@ -74,6 +76,9 @@ class FastTextClassifier:
         thread: int = _D["thread"],
         seed: int = _D["seed"],
         pretrained_vectors: str | os.PathLike[str] = _D["pretrained_vectors"],
+        valid: str | os.PathLike[str] = _D["valid"],
+        valid_split: float = _D["valid_split"],
+        early_stop: int = _D["early_stop"],
         verbose: bool = _D["verbose"],
     ) -> None:
         self.lr = lr
@@ -92,6 +97,9 @@ class FastTextClassifier:
         self.thread = thread
         self.seed = seed
         self.pretrained_vectors = pretrained_vectors
+        self.valid = valid
+        self.valid_split = valid_split
+        self.early_stop = early_stop
         self.verbose = verbose
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -121,20 +129,24 @@ class FastTextClassifier:
             raise ParameterError("texts", f"each text must be a str or bytes, got {bad[0]!r}")
         names, given = label_names(labels, self.label_prefix)
         prefix = encode_token(self.label_prefix)
-        self._fit(lambda: corpus.scan_texts(texts, names, prefix), "the training texts")
+        self._fit(
+            lambda holdout: corpus.scan_texts(texts, names, prefix, holdout), "the training texts"
+        )
         self.classes_ = labels_module.classes(self.vocabulary_.labels, given)
         return self
 
     def fit_file(self, path: str | Path) -> FastTextClassifier:
         """Train on a file in fastText's format; `-` reads stdin."""
         prefix = encode_token(self.label_prefix)
-        return self._fit(lambda: corpus.scan_file(path, prefix, self.thread), str(path))
+        return self._fit(
+            lambda holdout: corpus.scan_file(path, prefix, self.thread, holdout), str(path)
+        )
 
-    def _fit(self, read: Callable[[], Scan], name: str) -> FastTextClassifier:
+    def _fit(self, read: Callable[[corpus.Holdout | None], Scan], name: str) -> FastTextClassifier:
         params = self.get_params()
         schema.validate(params)
-        for note in schema.notes(params):
-            warnings.warn(note, UserWarning, stacklevel=3)
+        for advice in schema.notes(params):
+            warnings.warn(advice, UserWarning, stacklevel=3)
         # Checked for training only: a model trained with threads loads anywhere.
         if self.thread > 1 and not workers.available():
             raise ParameterError(
@@ -142,10 +154,25 @@ class FastTextClassifier:
             )
         started = time.perf_counter()
         rng = np.random.default_rng(self.seed)
-        ready = corpus.prepare(read, params, rng=rng, name=name)
+        prefix = encode_token(self.label_prefix)
+        valid_lines = (
+            read_all_lines(os.fspath(self.valid)) if self.valid else None
+        )  # before the long part
+        holdout = corpus.Holdout(self.valid_split, prefix, self.seed) if self.valid_split else None
+        ready = corpus.prepare(lambda: read(holdout), params, rng=rng, name=name)
         model, data = ready.model, ready.data
-        with self._progress_bar(int(data.tokens.sum()) * self.epoch) as report:
-            train(
+        if holdout is not None:
+            if not holdout.held:
+                raise ParameterError(
+                    "valid_split", f"{self.valid_split} holds out no line of {name}; raise it"
+                )
+            valid_lines = holdout.held
+        with self._progress_bar(int(data.tokens.sum()) * self.epoch) as (report, note):
+            validator = None
+            if valid_lines is not None:
+                predictor = Predictor(ready.featurizer, model, ready.loss, prefix)
+                validator = Validator(predictor, valid_lines, patience=self.early_stop, note=note)
+            epochs = train(
                 model,
                 data,
                 loss=ready.loss,
@@ -155,7 +182,10 @@ class FastTextClassifier:
                 threads=self.thread,
                 rng=rng,
                 progress=report,
+                after_epoch=validator,
             )
+        if validator is not None:
+            validator.restore_best(model)
         if not (np.isfinite(model.input).all() and np.isfinite(model.output).all()):
             raise TrainingError(f"training diverged; try a smaller learning rate than {self.lr}")
         summary = TrainingSummary(
@@ -166,6 +196,9 @@ class FastTextClassifier:
             labels=len(ready.vocab.labels),
             tokens=ready.tokens,
             seconds=time.perf_counter() - started,
+            epochs=epochs,
+            best_epoch=None if validator is None or not validator.best else validator.best.epoch,
+            validation=[] if validator is None else [s._asdict() for s in validator.curve],
         )
         self._set_fitted(ready.vocab, model, summary)
         return self
@@ -181,9 +214,12 @@ class FastTextClassifier:
         self.summary_ = summary
 
     @contextlib.contextmanager
-    def _progress_bar(self, total: int) -> Iterator[Progress | None]:
+    def _progress_bar(
+        self, total: int
+    ) -> Iterator[tuple[Progress | None, Callable[[str], None] | None]]:
+        """A progress report for the trainer, and a way to print a line above the bar."""
         if not self.verbose:
-            yield None
+            yield None, None
             return
         # disable=None: no bar where stderr is not a terminal, whoever asked for one.
         with _Bar(
@@ -194,7 +230,7 @@ class FastTextClassifier:
                 bar.update(seen - bar.n)
                 bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.4f}", refresh=False)
 
-            yield report
+            yield report, lambda line: bar.write(line, file=sys.stderr)
 
     # -- prediction ---------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from fasttext_lite.text.lines import read_lines
 
 if TYPE_CHECKING:
     from fasttext_lite.classifier import FastTextClassifier
+    from fasttext_lite.inference import Predictor
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,29 @@ def evaluate(
     does not know are ignored.
     """
     params.check_top_k(k, threshold)
-    predictor = classifier.predictor()
-    labels = predictor.labels
-    source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
     params.check_int("threads", threads, minimum=1, maximum=256)
+    source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
+    meter = evaluate_with(classifier.predictor(), source, k=k, threshold=threshold, threads=threads)
+    labels = classifier.vocabulary_.labels
+    if meter.examples == 0:
+        name = lines if isinstance(lines, (str, Path)) else "the evaluation lines"
+        raise DataError(
+            f"{name}: no line has a label the model knows (labels start with"
+            f" {classifier.label_prefix!r}; the model knows {', '.join(labels[:3])}, ...)"
+        )
+    return meter.result(labels, k=k, threshold=threshold)
+
+
+def evaluate_with(
+    predictor: Predictor,
+    lines: Iterable[str | bytes],
+    *,
+    k: int = 1,
+    threshold: float = 0.0,
+    threads: int = 1,
+) -> Meter:
+    """The counts behind `evaluate`, for a predictor (also one over a model in training)."""
+    labels = predictor.labels
 
     def counted(chunk: list[str | bytes]) -> Meter:
         read = predictor.read(chunk)
@@ -143,12 +163,6 @@ def evaluate(
         return part
 
     meter = Meter(len(labels))
-    for part in parallel.ordered_map(counted, predictor.chunks(source), threads):
+    for part in parallel.ordered_map(counted, predictor.chunks(lines), threads):
         meter.merge(part)
-    if meter.examples == 0:
-        name = lines if isinstance(lines, (str, Path)) else "the evaluation lines"
-        raise DataError(
-            f"{name}: no line has a label the model knows (labels start with"
-            f" {classifier.label_prefix!r}; the model knows {', '.join(labels[:3])}, ...)"
-        )
-    return meter.result(labels, k=k, threshold=threshold)
+    return meter

@@ -26,8 +26,8 @@ class Param:
     default: Any
     help: str
     fasttext: str  # fastText's option and `args` name
-    low: int | None = None  # integers: the least and greatest value
-    high: int | None = None
+    low: float | None = None  # numbers: the least and greatest value
+    high: float | None = None
     choices: tuple[str, ...] = ()
     # Saved in model files; a model file written before the parameter existed had `before`.
     in_model: bool = True
@@ -48,9 +48,15 @@ class Param:
                 raise ParameterError(self.name, f"must be True or False, got {value!r}")
         elif isinstance(self.default, int):
             assert self.low is not None and self.high is not None
-            check_int(self.name, value, minimum=self.low, maximum=self.high)
+            check_int(self.name, value, minimum=int(self.low), maximum=int(self.high))
         elif isinstance(self.default, float):
-            if not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+            real = isinstance(value, numbers.Real) and math.isfinite(value)
+            if self.high is not None:  # a share, low..high
+                if not real or not self.low <= value <= self.high:  # type: ignore[operator]
+                    raise ParameterError(
+                        self.name, f"must be between {self.low} and {self.high}, got {value!r}"
+                    )
+            elif not real or value <= 0:  # type: ignore[operator]
                 raise ParameterError(self.name, f"must be a positive number, got {value!r}")
         elif self.choices:
             if value not in self.choices:
@@ -108,6 +114,32 @@ PARAMS: tuple[Param, ...] = (
         in_model=False,
         path=True,
     ),
+    Param(
+        "valid",
+        "",
+        "Labelled lines to score the model on after every epoch.",
+        "",
+        in_model=False,
+        path=True,
+    ),
+    Param(
+        "valid_split",
+        0.0,
+        "Hold out this share of the corpus (per label, seeded) to score every epoch on.",
+        "",
+        0,
+        0.5,
+        in_model=False,
+    ),
+    Param(
+        "early_stop",
+        0,
+        "Stop after this many epochs without a better validation P@1; keep the best (0: off).",
+        "",
+        0,
+        1_000_000,
+        in_model=False,
+    ),
     Param("verbose", False, "Show a progress bar on stderr.", "verbose", in_model=False),
 )
 BY_NAME: dict[str, Param] = {param.name: param for param in PARAMS}
@@ -125,6 +157,10 @@ def validate(values: Mapping[str, Any]) -> None:
         )
     if (values["word_ngrams"] > 1 or values["maxn"] > 0) and values["bucket"] == 0:
         raise ParameterError("bucket", "must be positive when n-grams are on, got 0")
+    if values["valid"] and values["valid_split"]:
+        raise ParameterError("valid_split", "give it or valid, not both")
+    if values["early_stop"] and not (values["valid"] or values["valid_split"]):
+        raise ParameterError("early_stop", "needs validation lines: give valid or valid_split")
 
 
 def notes(values: Mapping[str, Any], spell: Callable[[str], str] = str) -> list[str]:

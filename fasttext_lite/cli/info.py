@@ -47,7 +47,7 @@ def info(model_path: str, list_labels: bool, list_words: bool, as_json: bool) ->
         return
     header = container.read_header(model_path)
     stored = {name: getattr(clf, name) for name in params.MODEL_PARAMS}
-    summary = {f"trained_{k}": v for k, v in vars(clf.summary_).items() if v is not None}
+    summary = {f"trained_{k}": v for k, v in vars(clf.summary_).items() if v not in (None, [])}
     if as_json:
         record: dict[str, Any] = {
             "file": model_path,
@@ -74,8 +74,12 @@ def info(model_path: str, list_labels: bool, list_words: bool, as_json: bool) ->
         + _most_frequent([prefix + x for x in vocab.labels], vocab.label_counts)
         + ")",
         "input_rows": f"{clf.model_.input.shape[0]} (words and n-grams seen in training)",
-        **{key: str(value) for key, value in summary.items()},
+        **{key: str(value) for key, value in summary.items() if key != "trained_validation"},
     }
+    if clf.summary_.validation:  # one "epoch:P@1" pair per epoch
+        lines["trained_validation"] = " ".join(
+            f"{e['epoch']}:{e['precision']:.4f}" for e in clf.summary_.validation
+        )
     if clf.featurizer_.bucket != clf.bucket:
         lines["bucket"] += " (unused: no word or char n-grams, as in fastText)"
     for key, value in lines.items():

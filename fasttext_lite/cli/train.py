@@ -60,6 +60,16 @@ def train(corpus: str, output: str, quiet: bool, force: bool, **params: Any) -> 
             f" wrote {output}",
             err=True,
         )
+        if s.best_epoch is not None:
+            best = s.validation[s.best_epoch - 1]
+            stopped = (
+                f"; stopped after {s.epochs} of {clf.epoch} epochs" if s.epochs < clf.epoch else ""
+            )
+            click.echo(
+                f"Validation P@1 {best['precision']:.4f} R@1 {best['recall']:.4f}: the model of"
+                f" epoch {s.best_epoch}{' (the best)' if clf.early_stop else ''}{stopped}",
+                err=True,
+            )
         hint = _guessing_hint(clf, corpus)
         if hint:
             click.echo(hint, err=True)

@@ -114,6 +114,11 @@ def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], copy: bo
     if not isinstance(header["summary"], dict):
         raise ValueError("summary")
     summary = TrainingSummary(**{"seconds": None, **header["summary"]})
+    if not isinstance(summary.validation, list) or not all(
+        isinstance(e, dict) and set(e) == {"epoch", "precision", "recall", "loss"}
+        for e in summary.validation
+    ):
+        raise ValueError("validation scores")
     if copy:  # writable arrays of their own, not views of the bytes read
         a, b = np.array(a), np.array(b)
     model = Model(a, b, np.array(ids, dtype=np.int64))

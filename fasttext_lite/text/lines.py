@@ -43,6 +43,11 @@ def read_lines(path: str | Path) -> Iterator[bytes]:
         yield from handle
 
 
+def read_all_lines(path: str | Path) -> list[bytes]:
+    """Every line of `path` (or stdin), without its newline: for small files only."""
+    return [line for lines in read_batches(path) for line in lines]
+
+
 def read_batches(
     path: str | Path, max_lines: int = 4096, *, span: tuple[int, int] | None = None
 ) -> Iterator[list[bytes]]:

@@ -51,7 +51,43 @@ class Prepared(NamedTuple):
     tokens: int  # read: words, labels and `</s>`
 
 
-def scan_texts(texts: Sequence[str | bytes], labels: Sequence[list[str]], prefix: bytes) -> Scan:
+class Holdout:
+    """Sets aside a share of a corpus's lines for validation, label by label: the n-th line
+    whose first label is L is held out when floor((n + 1) f + u_L) > floor(n f + u_L), with
+    u_L drawn once per label (seeded). So every label gives about f of its lines, and a
+    stream needs no second pass."""
+
+    def __init__(self, fraction: float, prefix: bytes, seed: int) -> None:
+        self.fraction = fraction
+        self.prefix = prefix
+        self.rng = np.random.default_rng(seed)
+        self.seen: dict[bytes, tuple[int, float]] = {}
+        self.held: list[bytes] = []
+
+    def keep(self, lines: Sequence[bytes]) -> list[bytes]:
+        """The lines to train on; the others are added to `held`."""
+        kept = []
+        for line in lines:
+            label = next((t for t in line.split() if t.startswith(self.prefix)), None)
+            if label is None:
+                kept.append(line)
+                continue
+            count, offset = self.seen.get(label) or (0, float(self.rng.random()))
+            self.seen[label] = (count + 1, offset)
+            f = self.fraction
+            if int((count + 1) * f + offset) > int(count * f + offset):
+                self.held.append(line)
+            else:
+                kept.append(line)
+        return kept
+
+
+def scan_texts(
+    texts: Sequence[str | bytes],
+    labels: Sequence[list[str]],
+    prefix: bytes,
+    holdout: Holdout | None = None,
+) -> Scan:
     """Texts and their label names, scanned as the lines of a training file in which the
     labels lead their text. A text's own tokens that start with the label prefix are left
     out: texts and labels are given apart, and prediction ignores such tokens too."""
@@ -60,12 +96,11 @@ def scan_texts(texts: Sequence[str | bytes], labels: Sequence[list[str]], prefix
         block = zip(
             texts[start : start + _SCAN_LINES], labels[start : start + _SCAN_LINES], strict=True
         )
-        scan.add_lines(
-            [
-                b" ".join([*(prefix + encode_token(name) for name in gold), _words(text, prefix)])
-                for text, gold in block
-            ]
-        )
+        lines = [
+            b" ".join([*(prefix + encode_token(name) for name in gold), _words(text, prefix)])
+            for text, gold in block
+        ]
+        scan.add_lines(lines if holdout is None else holdout.keep(lines))
     return scan
 
 
@@ -76,15 +111,18 @@ def _words(text: str | bytes, prefix: bytes) -> bytes:
     return b" ".join(token for token in split_lines([raw])[0] if not token.startswith(prefix))
 
 
-def scan_file(path: str | Path, prefix: bytes, threads: int) -> Scan:
+def scan_file(
+    path: str | Path, prefix: bytes, threads: int, holdout: Holdout | None = None
+) -> Scan:
     """A file (or stdin, `-`) in fastText's format; a regular file is read by `threads`
-    processes, a part each (fastText reads with all its threads too)."""
-    spans = line_spans(path, threads) if threads > 1 else None
+    processes, a part each (fastText reads with all its threads too), unless lines are held
+    out (which one pass does)."""
+    spans = line_spans(path, threads) if threads > 1 and holdout is None else None
     if spans is not None:
         return _scan_in_parts(path, spans, prefix)
     scan = Scan(prefix)
     for lines in read_batches(path, max_lines=_SCAN_LINES):
-        scan.add_lines(lines)
+        scan.add_lines(lines if holdout is None else holdout.keep(lines))
     return scan
 
 

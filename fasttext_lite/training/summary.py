@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,8 @@ class TrainingSummary:
     # Not saved in the model file, so that the same seed, data and options give the same
     # bytes: None for a loaded model (unless an older file had it).
     seconds: float | None
+    epochs: int = 0  # run (fewer than asked when stopped early; 0 in older files)
+    # With validation lines: the epoch whose model was kept, and every epoch's scores
+    # ({"epoch", "precision", "recall", "loss"}).
+    best_epoch: int | None = None
+    validation: list[dict[str, Any]] = field(default_factory=list)
