@@ -494,8 +494,8 @@ def test_worker_processes_report_progress_to_the_end(
     reports: list[tuple[int, float, float]] = []
 
     @contextlib.contextmanager
-    def progress_bar(total: int) -> Iterator[Progress]:
-        yield lambda seen, loss, lr: reports.append((seen, loss, lr))
+    def progress_bar(total: int) -> Iterator[tuple[Progress, None]]:
+        yield (lambda seen, loss, lr: reports.append((seen, loss, lr))), None
 
     clf = FastTextClassifier(thread=2, epoch=40, dim=10)
     monkeypatch.setattr(clf, "_progress_bar", progress_bar)
