@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import itertools
+import json
+import signal
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from typing import Any
 
 import click
 
+from fasttext_lite import autotune as tuning
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.cli.options import (
     DEFAULT_MODEL,
     IN_PATH,
     PATH,
+    echo,
     option_name,
     training_options,
 )
 from fasttext_lite.formats import container
 from fasttext_lite.metrics import evaluate
-from fasttext_lite.params import notes
+from fasttext_lite.params import MODEL_PARAMS, notes
 from fasttext_lite.text.lines import STDIN, read_lines
 
 
@@ -31,12 +38,56 @@ from fasttext_lite.text.lines import STDIN, read_lines
 @training_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @click.option("--force", is_flag=True, help="Replace --output even if it is not a model.")
-def train(corpus: str, output: str, quiet: bool, force: bool, **params: Any) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the training summary as JSON.")
+@click.option(
+    "--autotune", is_flag=True,
+    help="Search the settings not given (a share of CORPUS held out to score them).",
+)  # fmt: skip
+@click.option(
+    "--autotune-validation", type=IN_PATH,
+    help="Search the settings not given, scoring them on these labelled lines.",
+)  # fmt: skip
+@click.option(
+    "--autotune-duration", default=300.0, show_default=True, help="Seconds the search may take."
+)
+@click.option(
+    "--autotune-metric", default="f1", show_default=True,
+    help="f1, f1:LABEL, precisionAtRecall:R[:LABEL] or recallAtPrecision:P[:LABEL] (percent).",
+)  # fmt: skip
+@click.option(
+    "--autotune-predictions", default=1, show_default=True, help="Labels a line, for the metric."
+)
+@click.option(
+    "--autotune-trials", type=int, help="Stop after this many trials (the same for a seed)."
+)
+@click.option("--autotune-model-size", help="Not in ftl yet (needs quantization).")
+@click.pass_context
+def train(
+    ctx: click.Context,
+    /,
+    corpus: str,
+    output: str,
+    quiet: bool,
+    force: bool,
+    as_json: bool,
+    autotune: bool,
+    autotune_validation: str | None,
+    autotune_duration: float,
+    autotune_metric: str,
+    autotune_predictions: int,
+    autotune_trials: int | None,
+    autotune_model_size: str | None,
+    **params: Any,
+) -> None:
     """Train a classifier on CORPUS (fastText format; - for stdin) and write it to --output.
 
     Each line holds a text and its labels, tokens starting with __label__, anywhere on the
     line. Lines without a label are skipped. The model is written once, at the end, atomically:
     an interrupted or failed run writes nothing and leaves an earlier --output file as it was.
+
+    With --autotune or --autotune-validation, the settings not given are searched for
+    (fastText's autotune, both cores), and the best settings' model is written; Ctrl-C during
+    the search writes the best model found so far.
 
     \b
     Example:
@@ -46,12 +97,51 @@ def train(corpus: str, output: str, quiet: bool, force: bool, **params: Any) -> 
     container.check_writable(output)
     container.check_replaceable(output, inputs=(corpus,), force=force)
     verbose = not quiet and sys.stderr.isatty()
+    if autotune_model_size:
+        raise click.UsageError("--autotune-model-size is not in ftl yet (it needs quantization)")
+    if autotune or autotune_validation:
+        given = {
+            name: value
+            for name, value in params.items()
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        }
+        search = tuning.autotune(
+            corpus,
+            validation=autotune_validation,
+            duration=autotune_duration,
+            metric=autotune_metric,
+            predictions=autotune_predictions,
+            trials=autotune_trials,
+            seed=params["seed"],
+            on_trial=_trial_reporter(verbose, autotune_duration),
+            **given,
+        )
+        clf = search.classifier
+        assert clf is not None
+        clf.summary_ = replace(clf.summary_, trials=[tuning.trial_record(t) for t in search.trials])
+        clf.save(output)
+        if verbose or search.interrupted:
+            best = search.best
+            how = "interrupted; kept" if search.interrupted else "wrote"
+            click.echo(
+                f"Autotune: best of {len(search.trials)} trials, trial {best.number}"
+                f" ({autotune_metric} {best.score:.4f}): {tuning.describe(best.settings)};"
+                f" {how} {output}",
+                err=True,
+            )
+        if as_json:
+            echo(json.dumps(_record(clf)))
+        if search.interrupted:
+            ctx.exit(EXIT_INTERRUPTED)
+        return
     clf = FastTextClassifier(**params, verbose=verbose)
     if verbose:
         for note in notes(clf.get_params(), option_name):
             click.echo(f"Note: {note}.", err=True)
     clf.fit_file(corpus)
     clf.save(output)
+    if as_json:
+        echo(json.dumps(_record(clf)))
     if verbose:
         s = clf.summary_
         click.echo(
@@ -61,12 +151,12 @@ def train(corpus: str, output: str, quiet: bool, force: bool, **params: Any) -> 
             err=True,
         )
         if s.best_epoch is not None:
-            best = s.validation[s.best_epoch - 1]
+            kept = s.validation[s.best_epoch - 1]
             stopped = (
                 f"; stopped after {s.epochs} of {clf.epoch} epochs" if s.epochs < clf.epoch else ""
             )
             click.echo(
-                f"Validation P@1 {best['precision']:.4f} R@1 {best['recall']:.4f}: the model of"
+                f"Validation P@1 {kept['precision']:.4f} R@1 {kept['recall']:.4f}: the model of"
                 f" epoch {s.best_epoch}{' (the best)' if clf.early_stop else ''}{stopped}",
                 err=True,
             )
@@ -74,6 +164,34 @@ def train(corpus: str, output: str, quiet: bool, force: bool, **params: Any) -> 
         if hint:
             click.echo(hint, err=True)
 
+
+def _record(clf: FastTextClassifier) -> dict[str, Any]:
+    """The training summary and the settings, for --json."""
+    settings = {name: getattr(clf, name) for name in MODEL_PARAMS}
+    return {"settings": settings, **asdict(clf.summary_)}
+
+
+def _trial_reporter(
+    verbose: bool, duration: float
+) -> Callable[[tuning.Trial, tuning.Trial], None] | None:
+    """Each trial and the best so far on stderr (on a terminal), with the time left."""
+    if not verbose:
+        return None
+    started = time.monotonic()
+
+    def report(trial: tuning.Trial, best: tuning.Trial) -> None:
+        left = max(0.0, duration - (time.monotonic() - started))
+        click.echo(
+            f"trial {trial.number}: {trial.score:.4f} ({tuning.describe(trial.settings)}) in"
+            f" {trial.seconds:.1f} s; best {best.score:.4f} (trial {best.number}); {left:.0f} s"
+            " left",
+            err=True,
+        )
+
+    return report
+
+
+EXIT_INTERRUPTED = 128 + signal.SIGINT
 
 # Lines of the training file the summary checks the model on, and the margin of P@1 over
 # always answering the most frequent label that counts as having learned something.

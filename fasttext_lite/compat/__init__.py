@@ -4,7 +4,7 @@ Code written for the `fasttext` package runs unchanged: `train_supervised`, `loa
 `tokenize`, `EOS`/`BOW`/`EOW`, and a model object with the methods and return types of the
 binding's (`compat.model.FastText`). Built on the public API only. Differences: probabilities
 are the true ones (fastText adds 1e-5), training never stops with "Encountered NaN", and
-options ftl has not got yet raise a `ValueError` naming them.
+options ftl has not got yet (quantization) raise a `ValueError` naming them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fasttext_lite.autotune import autotune
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.compat.model import FastText
 from fasttext_lite.text.tokens import EOS
@@ -95,6 +96,22 @@ def train_supervised(*args: Any, **kwargs: Any) -> FastText:
     given = _read_args(args, kwargs)
     settings = {**_SUPERVISED_DEFAULTS, **given}
     _refuse_missing(settings)
+    if settings["autotuneValidationFile"]:
+        fixed = {_FTL_NAMES[name]: value for name, value in given.items() if name in _FTL_NAMES}
+        search = autotune(
+            settings["input"],
+            validation=settings["autotuneValidationFile"],
+            duration=float(settings["autotuneDuration"]),
+            metric=settings["autotuneMetric"],
+            predictions=int(settings["autotunePredictions"]),
+            seed=int(settings["seed"]),
+            **fixed,
+        )
+        assert search.classifier is not None
+        tuned = search.classifier.get_params()
+        names = {ftl: name for name, ftl in _FTL_NAMES.items()}
+        settings.update({names[k]: v for k, v in tuned.items() if k in names})
+        return FastText(search.classifier, settings)
     clf = FastTextClassifier(
         **{ftl: settings[name] for name, ftl in _FTL_NAMES.items()},
         verbose=int(settings["verbose"]) > 1,
@@ -124,8 +141,8 @@ def _read_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, An
 
 def _refuse_missing(settings: Mapping[str, Any]) -> None:
     """A clear error for what ftl cannot do yet, rather than training something else."""
-    if settings["autotuneValidationFile"]:
-        raise ValueError("autotuneValidationFile: ftl has no autotune yet")
+    if settings["autotuneModelSize"]:
+        raise ValueError("autotuneModelSize: ftl has no quantization yet")
 
 
 __all__ = [

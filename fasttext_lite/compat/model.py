@@ -33,7 +33,29 @@ _ARG_NAMES = (
 
 
 class FastText:
-    """A trained model, as `fasttext.load_model` and `fasttext.train_supervised` return it."""
+    """A trained model, as `fasttext.load_model` and `fasttext.train_supervised` return it.
+
+    A model from `train_supervised` has its arguments as attributes, as the binding's does.
+    """
+
+    lr: float
+    dim: int
+    ws: int
+    epoch: int
+    minCount: int  # noqa: N815 - fastText's names
+    minCountLabel: int  # noqa: N815
+    minn: int
+    maxn: int
+    neg: int
+    wordNgrams: int  # noqa: N815
+    loss: str
+    bucket: int
+    thread: int
+    lrUpdateRate: int  # noqa: N815
+    t: float
+    label: str
+    verbose: int
+    pretrainedVectors: str  # noqa: N815
 
     def __init__(
         self, classifier: FastTextClassifier, args: Mapping[str, Any] | None = None

@@ -119,6 +119,8 @@ def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], copy: bo
         for e in summary.validation
     ):
         raise ValueError("validation scores")
+    if not isinstance(summary.trials, list) or not all(isinstance(t, dict) for t in summary.trials):
+        raise ValueError("search trials")
     if copy:  # writable arrays of their own, not views of the bytes read
         a, b = np.array(a), np.array(b)
     model = Model(a, b, np.array(ids, dtype=np.int64))

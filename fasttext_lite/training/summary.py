@@ -22,3 +22,5 @@ class TrainingSummary:
     # ({"epoch", "precision", "recall", "loss"}).
     best_epoch: int | None = None
     validation: list[dict[str, Any]] = field(default_factory=list)
+    # With a hyper-parameter search: every trial, with its settings and score.
+    trials: list[dict[str, Any]] = field(default_factory=list)

@@ -168,8 +168,8 @@ def test_load_model_reads_an_ftl_file(model_path: Path, support_valid: Path) -> 
 
 
 def test_options_ftl_lacks_are_refused_by_name(support_train: Path) -> None:
-    with pytest.raises(ValueError, match="autotuneValidationFile"):
-        fasttext.train_supervised(input=str(support_train), autotuneValidationFile="v.txt")
+    with pytest.raises(ValueError, match="autotuneModelSize"):
+        fasttext.train_supervised(input=str(support_train), autotuneModelSize="2M")
     with pytest.raises(TypeError, match="unexpected keyword argument 'nosuch'"):
         fasttext.train_supervised(input=str(support_train), nosuch=1)
     with pytest.raises(ValueError, match="supervised"):
@@ -183,3 +183,16 @@ def test_never_stops_with_encountered_nan_on_tiny_corpora(tmp_path: Path) -> Non
     for seed in range(20):
         model = fasttext.train_supervised(input=str(corpus), epoch=1, seed=seed, verbose=0)
         assert np.isfinite(model.get_output_matrix()).all()
+
+
+def test_autotune_through_train_supervised(support_train: Path, support_valid: Path) -> None:
+    model = fasttext.train_supervised(
+        input=str(support_train),
+        autotuneValidationFile=str(support_valid),
+        autotuneDuration=3,
+        dim=10,
+        epoch=5,
+    )
+    assert model.dim == 10 and model.epoch == 5  # what was given is not tuned
+    n, precision, _ = model.test(str(support_valid))
+    assert n == 100 and precision > 0.5
