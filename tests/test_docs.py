@@ -14,7 +14,7 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_the_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["eval", "info", "neighbours", "predict", "train", "vectors"]
+    assert COMMANDS == ["eval", "info", "neighbours", "predict", "serve", "train", "vectors"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -18,6 +18,7 @@ from fasttext_lite.cli.evaluate import eval_
 from fasttext_lite.cli.info import info
 from fasttext_lite.cli.options import option_name
 from fasttext_lite.cli.predict import predict
+from fasttext_lite.cli.serve import serve
 from fasttext_lite.cli.train import train
 from fasttext_lite.cli.vectors import neighbours, vectors
 from fasttext_lite.errors import FtlError, ParameterError
@@ -119,7 +120,7 @@ def cli() -> None:
     """
 
 
-for command in (train, predict, eval_, info, vectors, neighbours):
+for command in (train, predict, eval_, info, vectors, neighbours, serve):
     cli.add_command(command)
 
 

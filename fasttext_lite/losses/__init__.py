@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fasttext_lite.losses.base import Loss, LossFactory, OutputGradient, TopLabels
+from fasttext_lite.losses.hs import HierarchicalSoftmax
 from fasttext_lite.losses.ova import OneVsAll
 from fasttext_lite.losses.softmax import Softmax
 
-LOSSES: dict[str, LossFactory] = {"softmax": Softmax, "ova": OneVsAll}
+LOSSES: dict[str, LossFactory] = {"softmax": Softmax, "ova": OneVsAll, "hs": HierarchicalSoftmax}
 
 
 def make_loss(name: str, label_counts: Sequence[int]) -> Loss:

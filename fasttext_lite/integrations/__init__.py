@@ -1,0 +1,1 @@
+"""Integrations with other engines, each in an optional extra: Dask, an HTTP service."""
