@@ -1,0 +1,91 @@
+"""Prediction on a Dask cluster (the `dask` extra): over a bag of lines, or a text column of a
+DataFrame, partition by partition.
+
+The model enters the task graph once, as one task of its own (its pickle is the model file's
+bytes), so each worker fetches it once and every partition on that worker reuses it; each
+partition is one vectorised prediction. Lines are whatever the partition holds: undecodable
+bytes kept as surrogate escapes (`read_text(..., errors="surrogateescape")`) predict as
+`ftl predict` predicts them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dask.bag
+import dask.dataframe
+import pandas as pd
+from dask.delayed import delayed
+
+from fasttext_lite.classifier import FastTextClassifier
+
+# How a prediction comes back: the labels (bare names) and their probabilities.
+Answer = dict[str, list[Any]]
+
+
+def predict_bag(
+    lines: dask.bag.Bag,
+    classifier: FastTextClassifier,
+    *,
+    k: int = 1,
+    threshold: float = 0.0,
+) -> dask.bag.Bag:
+    """A bag of `{"labels": [...], "probabilities": [...]}`, one per line, in order (a
+    trailing newline on a line, as `read_text` leaves it, is ignored)."""
+    model = delayed(classifier, pure=True, traverse=False)
+    bag: Any = lines  # dask is untyped
+    result: dask.bag.Bag = bag.map_partitions(_predict_partition, model, k, threshold)
+    return result
+
+
+def predict_frame(
+    frame: dask.dataframe.DataFrame,
+    column: str,
+    classifier: FastTextClassifier,
+    *,
+    k: int = 1,
+    threshold: float = 0.0,
+) -> dask.dataframe.DataFrame:
+    """`frame` with two more columns: `labels` and `probabilities` (lists) of `column`'s text."""
+    model = delayed(classifier, pure=True, traverse=False)
+    data: Any = frame  # dask is untyped
+    meta = data._meta.assign(labels=pd.Series(dtype=object), probabilities=pd.Series(dtype=object))
+    result: dask.dataframe.DataFrame = data.map_partitions(
+        _predict_frame, column, model, k, threshold, meta=meta
+    )
+    return result
+
+
+def _predict_partition(
+    lines: list[str], classifier: FastTextClassifier, k: int, threshold: float
+) -> list[Answer]:
+    texts = [line[:-1] if line.endswith("\n") else line for line in lines]
+    return _answers(classifier, texts, k, threshold)
+
+
+def _predict_frame(
+    part: pd.DataFrame, column: str, classifier: FastTextClassifier, k: int, threshold: float
+) -> pd.DataFrame:
+    answers = _answers(classifier, part[column].astype(str).tolist(), k, threshold)
+    return part.assign(
+        labels=pd.Series([a["labels"] for a in answers], index=part.index, dtype=object),
+        probabilities=pd.Series(
+            [a["probabilities"] for a in answers], index=part.index, dtype=object
+        ),
+    )
+
+
+def _answers(
+    classifier: FastTextClassifier, texts: list[str], k: int, threshold: float
+) -> list[Answer]:
+    if not texts:
+        return []
+    names = classifier.vocabulary_.labels
+    top = next(iter(classifier.iter_top_labels([texts], k=k, threshold=threshold)))
+    return [
+        {
+            "labels": [names[i] for i in ids if i >= 0],
+            "probabilities": [p for i, p in zip(ids, probs, strict=True) if i >= 0],
+        }
+        for ids, probs in zip(top.ids.tolist(), top.probabilities.tolist(), strict=True)
+    ]
