@@ -855,7 +855,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--suite",
         action="append",
-        choices=["cooking", "scale"],
+        choices=["cooking", "scale", "scale-out"],
         help="suite to run (repeatable; default: cooking)",
     )
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool and setting (median)")
@@ -972,6 +972,16 @@ def main(argv: list[str] | None = None) -> int:
         except FileExistsError:
             out_path = args.results_dir / f"{stamp}-{serial}.json"
             serial += 1
+
+    if "scale-out" in args.suite:  # its own script: processes, memory, Dask, HTTP
+        subprocess.run(
+            [PYTHON, str(BENCH_DIR / "scale_out.py"), "--cooking-dir", str(args.cooking_dir)]
+            + ["--results-dir", str(args.results_dir)],
+            check=False,
+        )
+        args.suite = [suite for suite in args.suite if suite != "scale-out"]
+        if not args.suite:
+            return 0
 
     datasets: list[Dataset] = []
     if "cooking" in args.suite:
