@@ -20,10 +20,12 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
+from fasttext_lite import explain as explain_module
 from fasttext_lite import labels as labels_module
 from fasttext_lite import parallel, vectors
 from fasttext_lite import params as schema
 from fasttext_lite.errors import ParameterError, TrainingError, not_fitted
+from fasttext_lite.explain import Explanation
 from fasttext_lite.features.featurizer import Featurizer
 from fasttext_lite.formats import model_file
 from fasttext_lite.inference import Predictor
@@ -351,6 +353,25 @@ class FastTextClassifier:
         if self._neighbour_index is None:
             self._neighbour_index = vectors.NeighbourIndex(self.featurizer_, self.model_)
         return self._neighbour_index.query(words, k)
+
+    def explain(self, texts: Sequence[str | bytes], *, k: int = 1) -> list[list[Explanation]]:
+        """For each text, its top `k` labels, each with every token's (and word or character
+        n-gram's) share of the label's score; the shares add up to the score."""
+        _check_texts(texts)
+        schema.check_top_k(k, 0.0)
+        return explain_module.explain(self.predictor(), texts, k=k)
+
+    def top_words(self, label: Any, *, n: int = 20) -> list[tuple[str, float]]:
+        """The `n` vocabulary words whose vectors score highest for `label` (a value of
+        `classes_`), with their scores."""
+        schema.check_int("n", n, minimum=1)
+        self.predictor()  # fitted?
+        matches = np.flatnonzero(self.classes_ == label)
+        if not matches.size:
+            raise ParameterError("label", f"the model has no label {label!r}")
+        if self.model_.output.shape[0] != len(self.classes_):
+            raise ParameterError("loss", "top words need per-label scores; hs has none")
+        return vectors.top_words(self.featurizer_, self.model_, int(matches[0]), n)
 
     # -- scikit-learn's estimator protocol ----------------------------------------------
 

@@ -81,3 +81,13 @@ class NeighbourIndex:
                     [Neighbour(self.words[i], v) for i, v in zip(ids, values, strict=True)]
                 )
         return found
+
+
+def top_words(featurizer: Featurizer, model: Model, label: int, n: int) -> list[tuple[str, float]]:
+    """The `n` vocabulary words whose vectors score highest for label row `label` of B."""
+    words = featurizer.vocab.words
+    scores = word_vectors(featurizer, model, words) @ model.output[label]
+    n = min(n, len(words))
+    best = np.argpartition(-scores, n - 1)[:n]
+    best = best[np.argsort(-scores[best], kind="stable")]
+    return [(words[i], float(scores[i])) for i in best.tolist()]

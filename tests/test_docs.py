@@ -14,7 +14,16 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_the_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["eval", "info", "neighbours", "predict", "serve", "train", "vectors"]
+    assert COMMANDS == [
+        "eval",
+        "explain",
+        "info",
+        "neighbours",
+        "predict",
+        "serve",
+        "train",
+        "vectors",
+    ]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

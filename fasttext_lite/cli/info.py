@@ -23,8 +23,17 @@ _SHOWN = 10
 )
 @click.option("--labels", "list_labels", is_flag=True, help="List every label and its count.")
 @click.option("--words", "list_words", is_flag=True, help="List every word and its count.")
+@click.option("--top-words", "top_label", help="List the words scoring highest for this label.")
+@click.option("-n", "count", default=20, show_default=True, help="Words for --top-words.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (all labels).")
-def info(model_path: str, list_labels: bool, list_words: bool, as_json: bool) -> None:
+def info(
+    model_path: str,
+    list_labels: bool,
+    list_words: bool,
+    top_label: str | None,
+    count: int,
+    as_json: bool,
+) -> None:
     """Describe MODEL: file, hyper-parameters, vocabulary and labels.
 
     With --labels or --words, print those (one per line, tab, count) instead.
@@ -33,10 +42,17 @@ def info(model_path: str, list_labels: bool, list_words: bool, as_json: bool) ->
     Example:
         ftl info support.ftl
         ftl info support.ftl --labels | head
+        ftl info support.ftl --top-words billing -n 5
     """
     clf = FastTextClassifier.load(model_path)
     vocab = clf.vocabulary_
     prefix = clf.label_prefix
+    if top_label is not None:
+        name = top_label.removeprefix(prefix)
+        label = clf.classes_[vocab.label_ids[name]] if name in vocab.label_ids else top_label
+        for word, score in clf.top_words(label, n=count):
+            echo(f"{word}\t{score:.6g}")
+        return
     if list_labels or list_words:
         if list_labels:
             for label, count in zip(vocab.labels, vocab.label_counts, strict=True):

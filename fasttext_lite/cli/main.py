@@ -15,6 +15,7 @@ import click
 from fasttext_lite import __version__
 from fasttext_lite.cli import habits
 from fasttext_lite.cli.evaluate import eval_
+from fasttext_lite.cli.explain import explain
 from fasttext_lite.cli.info import info
 from fasttext_lite.cli.options import option_name
 from fasttext_lite.cli.predict import predict
@@ -120,7 +121,7 @@ def cli() -> None:
     """
 
 
-for command in (train, predict, eval_, info, vectors, neighbours, serve):
+for command in (train, predict, eval_, info, explain, vectors, neighbours, serve):
     cli.add_command(command)
 
 

@@ -71,6 +71,15 @@ class TokenFeatures(NamedTuple):
     hashes: npt.NDArray[np.int32] | None  # only with word n-grams
 
 
+class Feature(NamedTuple):
+    """A feature of a line and where it comes from."""
+
+    id: int
+    position: int  # the token it belongs to (a word n-gram: its first token)
+    kind: str  # "word" (the token's own id), "char" (a character n-gram), "ngram" (words)
+    text: bytes
+
+
 class TokenFeatureCache:
     """The `TokenFeatures` of a growing list of distinct tokens. Its arrays keep spare room
     (their size doubles when full), so a stream of batches costs time in proportion to the
@@ -177,6 +186,32 @@ class Featurizer:
         indptr, features = self._token_features(raw, word_ids)
         hashes = self._token_hashes(raw, word_ids) if self.word_ngrams > 1 else None
         return TokenFeatures(word_ids, indptr, features, hashes)
+
+    def provenance(self, tokens: Sequence[bytes]) -> list[Feature]:
+        """The features of one line's tokens (its words, `</s>` last) with where each comes
+        from: the same multiset `transform_lines` gives, one at a time (for explanations)."""
+        found: list[Feature] = []
+        table = self.token_features(tokens)
+        for position, token in enumerate(tokens):
+            ids = table.features[table.indptr[position] : table.indptr[position + 1]].tolist()
+            grams = (
+                char_ngrams(token, self.minn, self.maxn) if self.maxn and token != EOS_BYTES else []
+            )
+            own = ids[: len(ids) - len(grams)]
+            found += [Feature(i, position, "word", token) for i in own]
+            found += [
+                Feature(i, position, "char", g) for i, g in zip(ids[len(own) :], grams, strict=True)
+            ]
+        if table.hashes is not None and len(tokens) > 1:
+            starts, ids = self._word_ngram_features(table.hashes, np.array([len(tokens)]))
+            lengths = np.concatenate(
+                [np.full(max(len(tokens) - n + 1, 0), n) for n in range(2, self.word_ngrams + 1)]
+            )
+            for start, feature, n in zip(
+                starts.tolist(), ids.tolist(), lengths.tolist(), strict=True
+            ):
+                found.append(Feature(feature, start, "ngram", b" ".join(tokens[start : start + n])))
+        return found
 
     def transform_lines(
         self,

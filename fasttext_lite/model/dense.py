@@ -55,9 +55,9 @@ class Model:
         """Bags of feature ids -> bags of A's rows, dropping features without a row (a line
         left with none gets an empty bag, and so a zero hidden vector). In place, as
         `Bags.map`."""
-        return bags.map(self._row_of)
+        return bags.map(self.row_of)
 
-    def _row_of(self, feature_ids: npt.NDArray[np.integer]) -> npt.NDArray[np.int32]:
+    def row_of(self, feature_ids: npt.NDArray[np.integer]) -> npt.NDArray[np.int32]:
         """The row of A owning each feature id, or -1: a dense lookup, built on first use."""
         if self._lookup is None:
             size = int(self.feature_ids[-1]) + 1 if self.feature_ids.size else 0
