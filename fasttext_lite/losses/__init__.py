@@ -6,10 +6,16 @@ from collections.abc import Sequence
 
 from fasttext_lite.losses.base import Loss, LossFactory, OutputGradient, TopLabels
 from fasttext_lite.losses.hs import HierarchicalSoftmax
+from fasttext_lite.losses.ns import NegativeSampling
 from fasttext_lite.losses.ova import OneVsAll
 from fasttext_lite.losses.softmax import Softmax
 
-LOSSES: dict[str, LossFactory] = {"softmax": Softmax, "ova": OneVsAll, "hs": HierarchicalSoftmax}
+LOSSES: dict[str, LossFactory] = {
+    "softmax": Softmax,
+    "ova": OneVsAll,
+    "hs": HierarchicalSoftmax,
+    "ns": NegativeSampling,
+}
 
 
 def make_loss(name: str, label_counts: Sequence[int]) -> Loss:
