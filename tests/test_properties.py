@@ -7,8 +7,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
+from helpers import examples_of
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from reference import featurize, parse_line
@@ -100,14 +100,8 @@ def test_scanning_blocks_of_lines_equals_parsing_each_line(
     for block in blocks:
         scan.add_lines([line.replace(b"\n", b" ") for line in block])
     examples = [parse_line(line.replace(b"\n", b" "), prefix) for block in blocks for line in block]
-    words, labels = scan.words, scan.labels
     assert scan.lines == len(examples)
-    word_ends, label_ends = np.cumsum(words.lengths), np.cumsum(labels.lengths)
-    for i, example in enumerate(examples):
-        line_words = words.occurrences[word_ends[i] - words.lengths[i] : word_ends[i]]
-        line_labels = labels.occurrences[label_ends[i] - labels.lengths[i] : label_ends[i]]
-        assert [words.tokens[w] for w in line_words] == example.words
-        assert [labels.tokens[x] for x in line_labels] == example.labels
+    assert examples_of(scan) == examples
 
 
 @SETTINGS

@@ -1,8 +1,8 @@
-"""Tokenization and feature ids, checked against fastText's rules re-derived in this file.
+"""Tokenization and feature ids, checked against fastText's rules re-derived in the tests.
 
-The references here transliterate fastText's `src/dictionary.cc` (`readWord`,
-`computeSubwords`, `addSubwords`, `addWordNgrams`) in plain Python integers; nothing expected
-is taken from the library's own output.
+The references here and in `tests/reference.py` transliterate fastText's `src/dictionary.cc`
+(`readWord`, `hash`, `computeSubwords`, `addSubwords`, `addWordNgrams`) in plain Python
+integers; nothing expected is taken from the library's own output.
 """
 
 from __future__ import annotations
@@ -12,7 +12,17 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from reference import Example, featurize, featurize_table, parse_line
+from helpers import scanned
+from reference import NGRAM_MULTIPLIER as MULTIPLIER
+from reference import (
+    Example,
+    featurize,
+    featurize_table,
+    fnv1a,
+    parse_line,
+    to_int32,
+    word_ngram_hash,
+)
 
 from fasttext_lite.features.featurizer import (
     Featurizer,
@@ -21,29 +31,10 @@ from fasttext_lite.features.featurizer import (
     effective_bucket,
 )
 from fasttext_lite.text.scan import TokenTable
-from fasttext_lite.text.tokens import EOS, encode_token, tokenize
+from fasttext_lite.text.tokens import EOS, as_bytes, encode_token, tokenize
 from fasttext_lite.vocab import Vocabulary
 
-OFFSET = 2166136261
-PRIME = 16777619
-MULTIPLIER = 116049371
-
-
 # -- references ------------------------------------------------------------------------------
-
-
-def ref_hash(data: bytes) -> int:
-    """FNV-1a 32 with every byte sign-extended as a signed char (fastText `Dictionary::hash`)."""
-    h = OFFSET
-    for b in data:
-        if b >= 0x80:
-            b |= 0xFFFFFF00
-        h = ((h ^ b) * PRIME) % 2**32
-    return h
-
-
-def to_int32(h: int) -> int:
-    return h - 2**32 if h >= 2**31 else h
 
 
 def ref_char_ngrams(word: bytes, minn: int, maxn: int) -> list[bytes]:
@@ -69,10 +60,7 @@ def ref_char_ngrams(word: bytes, minn: int, maxn: int) -> list[bytes]:
 
 def ref_word_ngram(words: Sequence[bytes], bucket: int) -> int:
     """`uint64_t h = hash[i]; h = h * 116049371 + hash[j]; ... h % bucket` over `words`."""
-    h = to_int32(ref_hash(words[0])) % 2**64
-    for w in words[1:]:
-        h = (h * MULTIPLIER + to_int32(ref_hash(w))) % 2**64
-    return h % bucket
+    return word_ngram_hash(words) % bucket
 
 
 def ref_features(
@@ -93,7 +81,7 @@ def ref_features(
             ids[vocab_words.index(token)] += 1
         if maxn > 0 and token != EOS:
             for gram in ref_char_ngrams(data, minn, maxn):
-                ids[nwords + ref_hash(gram) % bucket] += 1
+                ids[nwords + fnv1a(gram) % bucket] += 1
     for i in range(len(raw)):
         for n in range(2, word_ngrams + 1):
             if i + n <= len(raw):
@@ -216,9 +204,7 @@ def test_unknown_word_uses_only_its_char_ngrams(minn: int, maxn: int) -> None:
     bucket = 1_000_003
     featurizer = Featurizer(vocabulary(VOCAB), word_ngrams=1, bucket=bucket, minn=minn, maxn=maxn)
     got = row_counts(featurizer, [line("dog")], 0)
-    expected = Counter(
-        len(VOCAB) + ref_hash(g) % bucket for g in ref_char_ngrams(b"dog", minn, maxn)
-    )
+    expected = Counter(len(VOCAB) + fnv1a(g) % bucket for g in ref_char_ngrams(b"dog", minn, maxn))
     expected[S] += 1  # `</s>` is in the vocabulary and has no n-grams
     assert got == expected
     assert all(i >= len(VOCAB) for i in got if i != S)
@@ -230,7 +216,7 @@ def test_known_word_uses_its_row_and_its_char_ngrams(minn: int, maxn: int) -> No
     featurizer = Featurizer(vocabulary(VOCAB), word_ngrams=1, bucket=bucket, minn=minn, maxn=maxn)
     got = row_counts(featurizer, [line("café")], 0)
     expected = Counter(
-        len(VOCAB) + ref_hash(g) % bucket for g in ref_char_ngrams("café".encode(), minn, maxn)
+        len(VOCAB) + fnv1a(g) % bucket for g in ref_char_ngrams("café".encode(), minn, maxn)
     )
     expected[CAFE] += 1
     expected[S] += 1
@@ -250,9 +236,9 @@ def test_unknown_eos_has_no_char_ngrams_either() -> None:
 def test_word_bigram_id_is_the_chained_hash_modulo_bucket() -> None:
     bucket = 2_000_000
     featurizer = Featurizer(vocabulary(VOCAB), word_ngrams=2, bucket=bucket, minn=0, maxn=0)
-    h_the = to_int32(ref_hash(b"the"))
-    h_cat = to_int32(ref_hash(b"cat"))
-    h_eos = to_int32(ref_hash(b"</s>"))
+    h_the = to_int32(fnv1a(b"the"))
+    h_cat = to_int32(fnv1a(b"cat"))
+    h_eos = to_int32(fnv1a(b"</s>"))
     the_cat = len(VOCAB) + ((h_the * MULTIPLIER + h_cat) % 2**64) % bucket
     cat_eos = len(VOCAB) + ((h_cat * MULTIPLIER + h_eos) % 2**64) % bucket
     assert row_counts(featurizer, [line("the cat")], 0) == {
@@ -267,7 +253,7 @@ def test_word_bigram_id_is_the_chained_hash_modulo_bucket() -> None:
 def test_word_trigrams_chain_three_hashes() -> None:
     bucket = 2_000_000
     featurizer = Featurizer(vocabulary(VOCAB), word_ngrams=3, bucket=bucket, minn=0, maxn=0)
-    h = [to_int32(ref_hash(w)) for w in (b"the", b"cat", b"</s>")]
+    h = [to_int32(fnv1a(w)) for w in (b"the", b"cat", b"</s>")]
     bigrams = [(h[0] * MULTIPLIER + h[1]) % 2**64, (h[1] * MULTIPLIER + h[2]) % 2**64]
     trigram = ((h[0] * MULTIPLIER + h[1]) * MULTIPLIER + h[2]) % 2**64
     expected = Counter({THE: 1, CAT: 1, S: 1})
@@ -320,7 +306,7 @@ def test_repeated_unknown_word_counts_its_char_ngrams_twice() -> None:
     featurizer = Featurizer(vocabulary(VOCAB), word_ngrams=1, bucket=bucket, minn=3, maxn=3)
     got = row_counts(featurizer, [line("dog dog")], 0)
     for gram in (b"<do", b"dog", b"og>"):
-        assert got[len(VOCAB) + ref_hash(gram) % bucket] == 2
+        assert got[len(VOCAB) + fnv1a(gram) % bucket] == 2
 
 
 LINES: list[str | bytes] = [
@@ -456,15 +442,16 @@ def test_labels_are_found_anywhere_and_eos_is_appended(
     text: str, words: list[str], labels: list[str]
 ) -> None:
     for variant in (text, text + "\n", text.encode() + b"\r\n"):
-        example = parse_line(variant)
-        assert example.words == [*words, EOS]
-        assert example.labels == labels
+        for example in (parse_line(variant), *scanned([as_bytes(variant)])):
+            assert example.words == [*words, EOS]
+            assert example.labels == labels
 
 
 def test_custom_label_prefix() -> None:
-    example = parse_line("#spam buy now __label__ham #eggs", label_prefix="#")
-    assert example.labels == ["spam", "eggs"]
-    assert example.words == ["buy", "now", "__label__ham", EOS]
+    line = b"#spam buy now __label__ham #eggs"
+    for example in (parse_line(line, label_prefix="#"), *scanned([line], label_prefix=b"#")):
+        assert example.labels == ["spam", "eggs"]
+        assert example.words == ["buy", "now", "__label__ham", EOS]
 
 
 @pytest.mark.parametrize(
@@ -472,7 +459,8 @@ def test_custom_label_prefix() -> None:
     [b"caf\xe9 au lait", b"\xff\xfe", b"ok \xc3 half", b"\xed\xa0\x80 surrogate", "日本".encode()],
 )
 def test_invalid_utf8_round_trips_byte_exactly(raw: bytes) -> None:
-    example = parse_line(raw + b" __label__\xe9x\n")
-    assert b" ".join(encode_token(w) for w in example.words) == raw + b" </s>"
-    assert [encode_token(x) for x in example.labels] == [b"\xe9x"]
+    line = raw + b" __label__\xe9x\n"
+    for example in (parse_line(line), *scanned([line])):
+        assert b" ".join(encode_token(w) for w in example.words) == raw + b" </s>"
+        assert [encode_token(x) for x in example.labels] == [b"\xe9x"]
     assert [encode_token(t) for t in tokenize(raw)] == raw.split(b" ")

@@ -1,48 +1,16 @@
-"""fastText's hashes, checked against a reference written from the rules in the design notes.
-
-The reference below is deliberately naive (a Python loop with the sign extension spelled out)
-so that it can be read against fastText's `Dictionary::hash`:
-
-    uint32_t h = 2166136261;
-    for (char c : str) { h = h ^ uint32_t(int8_t(c)); h = h * 16777619; }
-"""
+"""fastText's hashes, checked against the naive reference in `tests/reference.py` (a Python
+loop with the sign extension spelled out, to read against fastText's `Dictionary::hash`) and
+against pinned values."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import NGRAM_MULTIPLIER as MULTIPLIER
+from reference import U32, U64, chain
+from reference import fnv1a as reference_fnv1a
 
 from fasttext_lite.features.hashing import as_signed, chain_ngram_hashes, fnv1a, fnv1a_many
-
-OFFSET = 2166136261
-PRIME = 16777619
-MULTIPLIER = 116049371
-U32 = 2**32
-U64 = 2**64
-
-
-def reference_fnv1a(data: bytes) -> int:
-    """FNV-1a 32-bit, each byte sign-extended as a signed char before the xor."""
-    h = OFFSET
-    for b in data:
-        if b >= 0x80:
-            b |= 0xFFFFFF00  # int8 -> uint32 sign extension
-        h = ((h ^ b) * PRIME) % U32
-    return h
-
-
-def to_int32(h: int) -> int:
-    """The uint32 hash as fastText stores it: an int32_t."""
-    return h - U32 if h >= 2**31 else h
-
-
-def reference_chain(hashes: list[int]) -> int:
-    """`uint64_t h = hashes[0]; h = h * 116049371 + hashes[j]`, int32 sign-extended to 64 bits."""
-    h = to_int32(hashes[0]) % U64
-    for nxt in hashes[1:]:
-        h = (h * MULTIPLIER + to_int32(nxt)) % U64
-    return h
-
 
 WORDS: list[bytes] = [
     b"",
@@ -65,7 +33,7 @@ WORDS: list[bytes] = [
 
 
 # Published FNV-1a 32 test vectors for ASCII; values for bytes >= 0x80 follow fastText's
-# sign extension and differ from textbook FNV-1a (checked in the next test).
+# sign extension and differ from textbook FNV-1a (see the test after the next).
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
@@ -88,25 +56,13 @@ def test_fnv1a_matches_reference(data: bytes) -> None:
     assert fnv1a(data) == reference_fnv1a(data)
 
 
-def test_single_high_byte_is_sign_extended_not_textbook() -> None:
-    # One byte 0xFF: fastText xors 0xFFFFFFFF into the offset basis, textbook FNV-1a 0xFF.
-    expected = ((OFFSET ^ 0xFFFFFFFF) * PRIME) % U32
-    textbook = ((OFFSET ^ 0xFF) * PRIME) % U32
-    assert fnv1a(b"\xff") == expected
-    assert expected != textbook
-
-
-@pytest.mark.parametrize("data", [b"a", b"hello", b"</s>", b"\x00\x7f"])
-def test_ascii_hash_is_textbook_fnv1a(data: bytes) -> None:
-    h = OFFSET
-    for b in data:
-        h = ((h ^ b) * PRIME) % U32
-    assert fnv1a(data) == h
-
-
-def test_fnv1a_returns_unsigned_32_bit() -> None:
-    for data in WORDS:
-        assert 0 <= fnv1a(data) < U32
+@pytest.mark.parametrize("data", WORDS)
+def test_only_bytes_from_0x80_hash_unlike_textbook_fnv1a(data: bytes) -> None:
+    """fastText xors a byte >= 0x80 in as 0xFFFFFFxx; textbook FNV-1a as 0xxx. The two agree
+    exactly on the words without such a byte."""
+    textbook = reference_fnv1a(data, sign_extend=False)
+    assert (fnv1a(data) == textbook) == all(b < 0x80 for b in data)
+    assert (fnv1a_many([data])[0] == textbook) == all(b < 0x80 for b in data)
 
 
 @pytest.mark.parametrize(
@@ -158,7 +114,7 @@ def test_chain_ngram_hashes_matches_uint64_formula(words: list[bytes]) -> None:
     for j in range(1, len(words)):
         h = chain_ngram_hashes(h, signed[j : j + 1])
         assert h.dtype == np.uint64
-        assert int(h[0]) == reference_chain(raw[: j + 1])
+        assert int(h[0]) == chain(raw[: j + 1])
 
 
 def test_chain_sign_extends_negative_word_hashes() -> None:
