@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from helpers import RewriteHeader
 
 from fasttext_lite import FastTextClassifier
 from fasttext_lite.arrays import spool
@@ -97,9 +98,6 @@ def unusable_tempdir(
         path.write_bytes(b"")
     monkeypatch.setattr(tempfile, "tempdir", str(path))
     return path
-
-
-RewriteHeader = Callable[[Path, Path, Callable[[dict[str, Any]], None]], Path]
 
 
 @pytest.fixture(scope="session")

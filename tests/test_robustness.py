@@ -15,7 +15,6 @@ import shutil
 import signal
 import struct
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,18 +22,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from helpers import FTL, RewriteHeader, run
 
 from fasttext_lite import FastTextClassifier, ModelFileError
-from fasttext_lite.cli import cli
 from fasttext_lite.formats import container
-
-FTL = [sys.executable, "-m", "fasttext_lite"]
-RewriteHeader = Callable[[Path, Path, Callable[[dict[str, Any]], None]], Path]
-
-
-def run(*args: str | Path, stdin: bytes | None = None) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], input=stdin, prog_name="ftl")
 
 
 def assert_fails_cleanly(result: Result, *fragments: str, code: int = 1) -> None:

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import as_lists
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,10 +19,6 @@ LINES = [[3, 1, 3], [], [2], [0, 0, 4, 1], [], [4]]
 @pytest.fixture(params=[1, 2, 3, 1 << 20], ids=lambda block: f"block{block}")
 def small_blocks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sparse, "_BLOCK_ENTRIES", request.param)
-
-
-def as_lists(bags: Bags) -> list[list[int]]:
-    return [bags.indices[a:b].tolist() for a, b in zip(bags.indptr, bags.indptr[1:], strict=False)]
 
 
 @pytest.mark.usefixtures("small_blocks")

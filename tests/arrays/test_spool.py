@@ -1,6 +1,5 @@
 """Lines kept out of memory: spooled bags read back exactly as appended, in memory or spilled
-to a temporary file, and a clear error when that file cannot be written; freed memory handed
-back to the operating system."""
+to a temporary file, and a clear error when that file cannot be written."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import as_lists
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,10 +54,6 @@ def spooled(
     for start in range(0, len(lines), part):
         spool.append(Bags.of(lines[start : start + part]))
     return spool
-
-
-def as_lists(bags: Bags) -> list[list[int]]:
-    return [bags.indices[a:b].tolist() for a, b in zip(bags.indptr, bags.indptr[1:], strict=False)]
 
 
 def entries_of(lines: list[list[int]]) -> int:
@@ -239,6 +235,3 @@ def test_a_full_temporary_file_raises_storage_error(monkeypatch: pytest.MonkeyPa
     with pytest.raises(StorageError, match="No space left on device.*TMPDIR"):
         # More than a write buffer holds, so the write reaches the device at once.
         spool.append_ids(np.zeros(1 << 18, dtype=np.int32), np.array([1 << 18]))
-
-
-# -- handing memory back -------------------------------------------------------------------------

@@ -16,13 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from helpers import FTL, run
 
 from fasttext_lite import FastTextClassifier, __version__, evaluate
-from fasttext_lite.cli import cli
 from fasttext_lite.formats import container
 
-FTL = [sys.executable, "-m", "fasttext_lite"]
 # Lines for predict: ordinary, empty, whitespace only, labels only, unknown words, non-ASCII,
 # invalid UTF-8, NUL, CRLF, and a last line without a newline.
 AWKWARD = (
@@ -38,10 +36,6 @@ AWKWARD = (
     b"my card was charged twice"
 )
 N_AWKWARD = AWKWARD.count(b"\n") + 1
-
-
-def run(*args: str | Path, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], input=stdin, env=env, prog_name="ftl")
 
 
 def ftl(

@@ -8,17 +8,15 @@ import os
 import pickle
 import struct
 import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers import RewriteHeader
 
 from fasttext_lite import FastTextClassifier, ModelFileError
 from fasttext_lite.formats import container
-
-RewriteHeader = Callable[[Path, Path, Callable[[dict[str, Any]], None]], Path]
 
 
 def _arrays() -> dict[str, Any]:
