@@ -81,6 +81,7 @@ class FastTextClassifier:
         valid: str | os.PathLike[str] = _D["valid"],
         valid_split: float = _D["valid_split"],
         early_stop: int = _D["early_stop"],
+        init_model: str | os.PathLike[str] = _D["init_model"],
         verbose: bool = _D["verbose"],
     ) -> None:
         self.lr = lr
@@ -102,6 +103,7 @@ class FastTextClassifier:
         self.valid = valid
         self.valid_split = valid_split
         self.early_stop = early_stop
+        self.init_model = init_model
         self.verbose = verbose
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -130,21 +132,26 @@ class FastTextClassifier:
         if bad is not None:
             raise ParameterError("texts", f"each text must be a str or bytes, got {bad[0]!r}")
         names, given = label_names(labels, self.label_prefix)
-        prefix = encode_token(self.label_prefix)
         self._fit(
-            lambda holdout: corpus.scan_texts(texts, names, prefix, holdout), "the training texts"
+            lambda holdout: corpus.scan_texts(
+                texts, names, encode_token(self.label_prefix), holdout
+            ),
+            "the training texts",
         )
         self.classes_ = labels_module.classes(self.vocabulary_.labels, given)
         return self
 
     def fit_file(self, path: str | Path) -> FastTextClassifier:
         """Train on a file in fastText's format; `-` reads stdin."""
-        prefix = encode_token(self.label_prefix)
         return self._fit(
-            lambda holdout: corpus.scan_file(path, prefix, self.thread, holdout), str(path)
+            lambda holdout: corpus.scan_file(
+                path, encode_token(self.label_prefix), self.thread, holdout
+            ),
+            str(path),
         )
 
     def _fit(self, read: Callable[[corpus.Holdout | None], Scan], name: str) -> FastTextClassifier:
+        start = self._start()  # first: it sets the feature-space settings
         params = self.get_params()
         schema.validate(params)
         for advice in schema.notes(params):
@@ -157,11 +164,10 @@ class FastTextClassifier:
         started = time.perf_counter()
         rng = np.random.default_rng(self.seed)
         prefix = encode_token(self.label_prefix)
-        valid_lines = (
-            read_all_lines(os.fspath(self.valid)) if self.valid else None
-        )  # before the long part
+        # The validation file is read before the long part, so that a typo costs nothing.
+        valid_lines = read_all_lines(os.fspath(self.valid)) if self.valid else None
         holdout = corpus.Holdout(self.valid_split, prefix, self.seed) if self.valid_split else None
-        ready = corpus.prepare(lambda: read(holdout), params, rng=rng, name=name)
+        ready = corpus.prepare(lambda: read(holdout), params, rng=rng, name=name, start=start)
         model, data = ready.model, ready.data
         if holdout is not None:
             if not holdout.held:
@@ -201,9 +207,21 @@ class FastTextClassifier:
             epochs=epochs,
             best_epoch=None if validator is None or not validator.best else validator.best.epoch,
             validation=[] if validator is None else [s._asdict() for s in validator.curve],
+            added_words=len(ready.vocab.words) - (len(start.vocab.words) if start else 0),
+            added_labels=len(ready.vocab.labels) - (len(start.vocab.labels) if start else 0),
         )
         self._set_fitted(ready.vocab, model, summary)
         return self
+
+    def _start(self) -> corpus.Start | None:
+        """The model to fine-tune, whose feature-space settings this one takes."""
+        if not self.init_model:
+            return None
+        old = FastTextClassifier.load(os.fspath(self.init_model))
+        if old.loss == "hs":
+            raise ParameterError("init_model", "fine-tuning an hs model is not in ftl yet")
+        self.set_params(**{name: getattr(old, name) for name in schema.SHAPE_PARAMS})
+        return corpus.Start(old.vocabulary_, old.model_)
 
     def _set_fitted(self, vocab: Vocabulary, model: Model, summary: TrainingSummary) -> None:
         self.vocabulary_ = vocab

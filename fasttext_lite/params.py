@@ -140,11 +140,22 @@ PARAMS: tuple[Param, ...] = (
         1_000_000,
         in_model=False,
     ),
+    Param(
+        "init_model",
+        "",
+        "Start from this model (fine-tuning): its rows, words and labels, then the new ones.",
+        "",
+        in_model=False,
+        path=True,
+    ),
     Param("verbose", False, "Show a progress bar on stderr.", "verbose", in_model=False),
 )
 BY_NAME: dict[str, Param] = {param.name: param for param in PARAMS}
 DEFAULTS: dict[str, Any] = {param.name: param.default for param in PARAMS}
 MODEL_PARAMS: tuple[str, ...] = tuple(param.name for param in PARAMS if param.in_model)
+# The settings that shape the feature space: fine-tuning takes them from the model it starts
+# from, whose rows only mean something in that space.
+SHAPE_PARAMS = ("dim", "word_ngrams", "bucket", "minn", "maxn", "label_prefix", "loss")
 
 
 def validate(values: Mapping[str, Any]) -> None:
@@ -159,6 +170,8 @@ def validate(values: Mapping[str, Any]) -> None:
         raise ParameterError("bucket", "must be positive when n-grams are on, got 0")
     if values["valid"] and values["valid_split"]:
         raise ParameterError("valid_split", "give it or valid, not both")
+    if values["init_model"] and values["pretrained_vectors"]:
+        raise ParameterError("init_model", "give it or pretrained_vectors, not both")
     if values["early_stop"] and not (values["valid"] or values["valid_split"]):
         raise ParameterError("early_stop", "needs validation lines: give valid or valid_split")
 

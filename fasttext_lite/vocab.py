@@ -60,6 +60,50 @@ class Vocabulary:
         labels, label_counts = _by_id(scan.labels, ids.labels)
         return cls(words, word_counts, labels, label_counts), ids
 
+    def extended(self, other: Vocabulary) -> tuple[Vocabulary, Merge]:
+        """This vocabulary, then the words and labels `other` adds after ours, with counts
+        summed; and where each of `other`'s ids lands.
+
+        >>> old = Vocabulary(["a", "b"], [5, 3], ["x"], [4])
+        >>> merged, merge = old.extended(Vocabulary(["c", "a"], [2, 1], ["y", "x"], [1, 1]))
+        >>> merged.words, merged.word_counts, merged.labels, merge.words.tolist()
+        (['a', 'b', 'c'], [6, 3, 2], ['x', 'y'], [2, 0])
+        """
+        words, word_counts, word_map = _merged(
+            self.words, self.word_counts, other.words, other.word_counts
+        )
+        labels, label_counts, label_map = _merged(
+            self.labels, self.label_counts, other.labels, other.label_counts
+        )
+        return Vocabulary(words, word_counts, labels, label_counts), Merge(word_map, label_map)
+
+
+class Merge(NamedTuple):
+    """Where the ids of a vocabulary merged into another land."""
+
+    words: npt.NDArray[np.int64]
+    labels: npt.NDArray[np.int64]
+
+
+def _merged(
+    ours: Sequence[str],
+    our_counts: Sequence[int],
+    theirs: Sequence[str],
+    their_counts: Sequence[int],
+) -> tuple[list[str], list[int], npt.NDArray[np.int64]]:
+    names, counts = list(ours), list(our_counts)
+    position = {name: i for i, name in enumerate(names)}
+    landed = np.empty(len(theirs), dtype=np.int64)
+    for i, (name, count) in enumerate(zip(theirs, their_counts, strict=True)):
+        j = position.get(name)
+        if j is None:
+            j = position[name] = len(names)
+            names.append(name)
+            counts.append(0)
+        counts[j] += count
+        landed[i] = j
+    return names, counts, landed
+
 
 class ScanIds(NamedTuple):
     """The vocabulary id of each distinct token of the scan it was built from, -1 if pruned."""

@@ -100,11 +100,7 @@ def train(
     if autotune_model_size:
         raise click.UsageError("--autotune-model-size is not in ftl yet (it needs quantization)")
     if autotune or autotune_validation:
-        given = {
-            name: value
-            for name, value in params.items()
-            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
-        }
+        given = {name: value for name, value in params.items() if _given(ctx, name)}
         search = tuning.autotune(
             corpus,
             validation=autotune_validation,
@@ -134,6 +130,11 @@ def train(
         if search.interrupted:
             ctx.exit(EXIT_INTERRUPTED)
         return
+    if params["init_model"]:  # the options not given are the old model's
+        old = FastTextClassifier.load(params["init_model"]).get_params()
+        for name in list(params):
+            if name in MODEL_PARAMS and not _given(ctx, name):
+                params[name] = old[name]
     clf = FastTextClassifier(**params, verbose=verbose)
     if verbose:
         for note in notes(clf.get_params(), option_name):
@@ -150,6 +151,12 @@ def train(
             f" wrote {output}",
             err=True,
         )
+        if clf.init_model:
+            click.echo(
+                f"Fine-tuned {clf.init_model}: {s.added_words} new words and {s.added_labels}"
+                " new labels",
+                err=True,
+            )
         if s.best_epoch is not None:
             kept = s.validation[s.best_epoch - 1]
             stopped = (
@@ -163,6 +170,10 @@ def train(
         hint = _guessing_hint(clf, corpus)
         if hint:
             click.echo(hint, err=True)
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    return ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
 
 
 def _record(clf: FastTextClassifier) -> dict[str, Any]:

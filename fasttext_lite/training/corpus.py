@@ -155,8 +155,20 @@ def _scan_in_parts(path: str | Path, spans: list[tuple[int, int]], prefix: bytes
         return scan
 
 
+class Start(NamedTuple):
+    """A trained model to start from (fine-tuning)."""
+
+    vocab: Vocabulary
+    model: Model
+
+
 def prepare(
-    read: Callable[[], Scan], params: Mapping[str, Any], *, rng: np.random.Generator, name: str
+    read: Callable[[], Scan],
+    params: Mapping[str, Any],
+    *,
+    rng: np.random.Generator,
+    name: str,
+    start: Start | None = None,
 ) -> Prepared:
     """The vocabulary, features and initial model of the corpus `read` scans, and its lines
     with a known label and at least one feature as bags of rows of A. (A callable, so that
@@ -167,6 +179,11 @@ def prepare(
     vocab, scan_ids = _vocabulary(scan, params, name)
     if pretrained is not None:
         vocab, scan_ids = _with_words(vocab, scan_ids, scan, pretrained.words)
+    if start is not None:  # the old words and labels keep their ids; new ones come after
+        vocab, merge = start.vocab.extended(vocab)
+        scan_ids = ScanIds(
+            _landed(scan_ids.words, merge.words), _landed(scan_ids.labels, merge.labels)
+        )
     featurizer = Featurizer(
         vocab,
         word_ngrams=params["word_ngrams"],
@@ -201,6 +218,10 @@ def prepare(
     memory.release()
     if not keep.any():
         raise DataError(f"{name}: no labelled line has a word left after pruning")
+    if start is not None:
+        # Every old row is kept, whether the new lines use its feature or not.
+        old_features = _moved(start, len(vocab.words))
+        used[old_features] = True
     if pretrained is not None:
         pretrained_ids = _word_ids(vocab, pretrained.words)
         vectors = pretrained.vectors[pretrained_ids >= 0]
@@ -213,6 +234,9 @@ def prepare(
         # As fastText: a word's row starts from its vector (the last one, if repeated).
         own = model.rows_of(Bags(np.arange(pretrained_ids.size + 1), pretrained_ids.copy()))
         model.input[own.indices] = vectors
+    if start is not None:
+        model.input[model.row_of(old_features)] = start.model.input
+        model.output[: start.model.output.shape[0]] = start.model.output
     rows = SpooledBags(np.int32)
     for _first, _last, bags in features.blocks(_BLOCK_IDS):
         rows.append(model.rows_of(bags))
@@ -220,6 +244,20 @@ def prepare(
     memory.release()
     data = TrainingData(rows, labels.select(keep), sizes[keep])
     return Prepared(vocab, featurizer, loss, model, data, lines, unlabelled, tokens)
+
+
+def _landed(ids: npt.NDArray[np.int64], merge: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    landed: npt.NDArray[np.int64] = np.where(ids >= 0, merge[np.maximum(ids, 0)], -1)
+    return landed
+
+
+def _moved(start: Start, nwords: int) -> npt.NDArray[np.int64]:
+    """The old model's feature ids in the new feature space: words keep their ids, hashed
+    n-grams move with the number of words before them."""
+    ids = start.model.feature_ids
+    old_nwords = len(start.vocab.words)
+    moved: npt.NDArray[np.int64] = np.where(ids < old_nwords, ids, ids - old_nwords + nwords)
+    return moved
 
 
 def _pretrained(params: Mapping[str, Any]) -> vec.WordVectors | None:

@@ -24,3 +24,6 @@ class TrainingSummary:
     validation: list[dict[str, Any]] = field(default_factory=list)
     # With a hyper-parameter search: every trial, with its settings and score.
     trials: list[dict[str, Any]] = field(default_factory=list)
+    # Fine-tuning: the words and labels the new lines added to the old model's.
+    added_words: int = 0
+    added_labels: int = 0
