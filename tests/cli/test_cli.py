@@ -101,16 +101,30 @@ def test_predict_probs_top_k_and_threshold(model_path: Path, awkward: Path) -> N
         assert probs == sorted(probs, reverse=True)
         assert all(0.0 <= p <= 1.0 for p in probs)
     high = run("predict", "-m", model_path, "-k", "5", "--threshold", "0.5", "--probs", awkward)
-    for line in high.stdout.splitlines():
+    assert high.exit_code == 0, high.output
+    lines = high.stdout.splitlines()
+    assert len(lines) == N_AWKWARD
+    assert any(lines)  # the model is sure of some lines
+    for line in lines:
         assert len(line.split()) <= 2  # at most one label can have probability >= 0.5
         assert all(float(p) >= 0.5 for p in line.split()[1::2])
 
 
-def test_predict_probabilities_never_exceed_one(model_path: Path) -> None:
-    confident = b"my parcel says delivered but there is nothing at my door parcel parcel\n" * 3
-    result = run("predict", "-m", model_path, "--probs", "--json", stdin=confident)
-    for line in result.stdout.splitlines():
-        assert all(p <= 1.0 for p in json.loads(line)["probabilities"])
+def test_predict_probabilities_reach_one_and_never_exceed_it(
+    model_path: Path, support_valid: Path, tmp_path: Path
+) -> None:
+    """A model sure of its answers (its output layer scaled up): most top probabilities are
+    1, and none is printed above it."""
+    header, arrays = container.load(model_path)
+    sure = tmp_path / "sure.ftl"
+    container.save(sure, header, {**arrays, "output": arrays["output"] * 100})
+    result = run("predict", "-m", sure, "-k", "2", "--json", support_valid)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 100
+    tops = [record["probabilities"][0] for record in records]
+    assert max(tops) == 1.0 and tops.count(1.0) > 50
+    assert all(0.0 <= p <= 1.0 for record in records for p in record["probabilities"])
 
 
 def test_predict_json_writes_one_object_per_line(model_path: Path, awkward: Path) -> None:
@@ -129,6 +143,7 @@ def test_model_comes_from_ftl_model_then_model_ftl_in_the_cwd(
     model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     by_option = run("predict", "-m", model_path, stdin=b"my parcel\n")
+    assert by_option.exit_code == 0 and by_option.stdout.startswith("__label__")
     by_env = run("predict", stdin=b"my parcel\n", env={"FTL_MODEL": str(model_path)})
     assert by_env.exit_code == 0 and by_env.stdout == by_option.stdout
     monkeypatch.chdir(tmp_path)
@@ -176,17 +191,6 @@ def test_predict_into_head_exits_quietly(model_path: Path, support_train: Path) 
 # -- train -------------------------------------------------------------------------------------
 
 
-def test_train_writes_model_ftl_in_the_cwd_by_default(
-    support_train: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    result = run("train", support_train, "--epoch", "1", "--dim", "5")
-    assert result.exit_code == 0, result.output
-    assert result.stdout == "" and result.stderr == ""  # stderr is not a terminal here
-    assert sorted(os.listdir(tmp_path)) == ["model.ftl"]
-    FastTextClassifier.load(tmp_path / "model.ftl")
-
-
 def test_train_from_stdin_equals_train_from_the_file(support_train: Path, tmp_path: Path) -> None:
     options = ["--epoch", "2", "--dim", "8", "--word-ngrams", "2", "--bucket", "1000"]
     from_file = run("train", support_train, "-o", tmp_path / "file.ftl", *options)
@@ -200,13 +204,14 @@ def test_train_from_stdin_equals_train_from_the_file(support_train: Path, tmp_pa
         assert array.tobytes() == stdin_arrays[name].tobytes()
 
 
-def test_train_subprocess_writes_nothing_to_stdout_or_stderr(
+def test_train_writes_model_ftl_in_the_cwd_and_nothing_to_stdout_or_stderr(
     support_train: Path, tmp_path: Path
 ) -> None:
     done = ftl("train", support_train, "--epoch", "1", "--dim", "5", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == b"" and done.stderr == b""
-    assert (tmp_path / "model.ftl").is_file()
+    assert done.stdout == b"" and done.stderr == b""  # stderr is not a terminal here
+    assert sorted(os.listdir(tmp_path)) == ["model.ftl"]
+    FastTextClassifier.load(tmp_path / "model.ftl")
 
 
 def test_train_shows_progress_and_a_summary_on_a_terminal_only(
@@ -261,11 +266,15 @@ def test_eval_json_per_label_and_k(model_path: Path, support_valid: Path) -> Non
     labels = FastTextClassifier.load(model_path).classes_.tolist()
     assert [row["label"] for row in record["per_label"]] == labels
     assert {"precision", "recall", "f1", "support"} <= set(record["per_label"][0])
-    table = run("eval", "-m", model_path, "--per-label", support_valid).stdout.splitlines()
-    assert table[5] == "label\tprecision\trecall\tf1\tsupport"
-    assert len(table) == 6 + len(labels)
+    table = run("eval", "-m", model_path, "--per-label", support_valid)
+    assert table.exit_code == 0, table.output
+    rows = table.stdout.splitlines()
+    assert rows[5] == "label\tprecision\trecall\tf1\tsupport"
+    assert len(rows) == 6 + len(labels)
     stdin = run("eval", "-m", model_path, "-", stdin=support_valid.read_bytes())
-    assert stdin.stdout == run("eval", "-m", model_path, support_valid).stdout
+    from_file = run("eval", "-m", model_path, support_valid)
+    assert stdin.exit_code == from_file.exit_code == 0, stdin.output
+    assert stdin.stdout == from_file.stdout
 
 
 def test_info_text_and_json(model_path: Path) -> None:
@@ -284,6 +293,7 @@ def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0 and result.stdout == f"ftl, version {__version__}\n"
     done = ftl("--version")
+    assert done.returncode == 0, done.stderr
     assert done.stdout.decode() == f"ftl, version {__version__}\n"
 
 
