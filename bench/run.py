@@ -960,6 +960,16 @@ def main(argv: list[str] | None = None) -> int:
             tools = [replace(t, threads=None) if t.kind == "ftl" else t for t in tools]
     ctx = Context(args, work, ftl_cmd, ftl_problem, ftl_options)
 
+    if "scale-out" in args.suite:  # its own script: processes, memory, Dask, HTTP
+        subprocess.run(
+            [PYTHON, str(BENCH_DIR / "scale_out.py"), "--cooking-dir", str(args.cooking_dir)]
+            + ["--results-dir", str(args.results_dir)],
+            check=False,
+        )
+        args.suite = [suite for suite in args.suite if suite != "scale-out"]
+        if not args.suite:
+            return 0
+
     env_info = environment_info()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     args.results_dir.mkdir(parents=True, exist_ok=True)
@@ -972,16 +982,6 @@ def main(argv: list[str] | None = None) -> int:
         except FileExistsError:
             out_path = args.results_dir / f"{stamp}-{serial}.json"
             serial += 1
-
-    if "scale-out" in args.suite:  # its own script: processes, memory, Dask, HTTP
-        subprocess.run(
-            [PYTHON, str(BENCH_DIR / "scale_out.py"), "--cooking-dir", str(args.cooking_dir)]
-            + ["--results-dir", str(args.results_dir)],
-            check=False,
-        )
-        args.suite = [suite for suite in args.suite if suite != "scale-out"]
-        if not args.suite:
-            return 0
 
     datasets: list[Dataset] = []
     if "cooking" in args.suite:

@@ -1,11 +1,12 @@
 """Prediction on a Dask cluster (the `dask` extra): over a bag of lines, or a text column of a
 DataFrame, partition by partition.
 
-The model enters the task graph once, as one task of its own (its pickle is the model file's
-bytes), so each worker fetches it once and every partition on that worker reuses it; each
-partition is one vectorised prediction. Lines are whatever the partition holds: undecodable
-bytes kept as surrogate escapes (`read_text(..., errors="surrogateescape")`) predict as
-`ftl predict` predicts them.
+The model is sent to every worker once, before the partitions (scattered, where a
+distributed client is running; else it enters the graph as one task of its own), and every
+partition on a worker reuses it; its pickle is the model file's bytes, restored through the
+file's checks. Each partition is one vectorised prediction. Undecodable bytes kept as
+surrogate escapes (`read_text(..., errors="surrogateescape")`) predict as `ftl predict`
+predicts them.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def predict_bag(
 ) -> dask.bag.Bag:
     """A bag of `{"labels": [...], "probabilities": [...]}`, one per line, in order (a
     trailing newline on a line, as `read_text` leaves it, is ignored)."""
-    model = delayed(classifier, pure=True, traverse=False)
+    model = _shipped(classifier)
     bag: Any = lines  # dask is untyped
     result: dask.bag.Bag = bag.map_partitions(_predict_partition, model, k, threshold)
     return result
@@ -47,13 +48,25 @@ def predict_frame(
     threshold: float = 0.0,
 ) -> dask.dataframe.DataFrame:
     """`frame` with two more columns: `labels` and `probabilities` (lists) of `column`'s text."""
-    model = delayed(classifier, pure=True, traverse=False)
+    model = _shipped(classifier)
     data: Any = frame  # dask is untyped
     meta = data._meta.assign(labels=pd.Series(dtype=object), probabilities=pd.Series(dtype=object))
     result: dask.dataframe.DataFrame = data.map_partitions(
         _predict_frame, column, model, k, threshold, meta=meta
     )
     return result
+
+
+def _shipped(classifier: FastTextClassifier) -> Any:
+    """The classifier on every worker once: scattered to all of them where a distributed
+    client runs (a large model would otherwise ride in the task graph), else one task."""
+    try:
+        from distributed import get_client
+
+        client: Any = get_client()  # distributed is untyped
+        return client.scatter(classifier, broadcast=True, hash=False)
+    except (ImportError, ValueError):  # no distributed, or no client running
+        return delayed(classifier, pure=True, traverse=False)
 
 
 def _predict_partition(
