@@ -258,7 +258,7 @@ class FastTextClassifier:
         """A `Predictor` for this model: reads chunks of lines and gives their labels."""
         if not hasattr(self, "model_"):
             raise not_fitted("this FastTextClassifier is not fitted yet; call fit or load")
-        loss = make_loss(self.loss, self.vocabulary_.label_counts)
+        loss = make_loss(self.loss, self.vocabulary_.label_counts, neg=self.neg)
         prefix = encode_token(self.label_prefix)
         return Predictor(self.featurizer_, self.model_, loss, prefix)
 

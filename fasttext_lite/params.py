@@ -82,7 +82,8 @@ PARAMS: tuple[Param, ...] = (
     Param(
         "loss",
         "softmax",
-        "softmax (one label per line) or ova (one-vs-all, multi-label).",
+        "softmax, ova (one-vs-all, multi-label), hs (hierarchical softmax) or ns (negative"
+        " sampling).",
         "loss",
         choices=tuple(LOSSES),
     ),

@@ -18,9 +18,11 @@ LOSSES: dict[str, LossFactory] = {
 }
 
 
-def make_loss(name: str, label_counts: Sequence[int]) -> Loss:
+def make_loss(name: str, label_counts: Sequence[int], *, neg: int = 5) -> Loss:
     """The loss `name` for labels with these counts (hierarchical softmax builds its tree
-    from them)."""
+    from them; negative sampling draws by them, `neg` a line)."""
+    if name == "ns":  # the one loss with an option
+        return NegativeSampling(label_counts, neg=neg)
     return LOSSES[name](label_counts)
 
 

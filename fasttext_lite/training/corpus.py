@@ -191,7 +191,7 @@ def prepare(
         minn=params["minn"],
         maxn=params["maxn"],
     )
-    loss = make_loss(params["loss"], vocab.label_counts)
+    loss = make_loss(params["loss"], vocab.label_counts, neg=params["neg"])
     lines, tokens, unlabelled = scan.lines, scan.tokens, scan.unlabelled_lines
     labels = label_bags(scan.labels, scan_ids.labels)
     sizes = _tokens_per_line(scan)
