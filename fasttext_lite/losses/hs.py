@@ -1,0 +1,246 @@
+"""Hierarchical softmax (fastText `HierarchicalSoftmaxLoss`): a binary logistic loss at each
+inner node on the gold label's path in fastText's Huffman tree (`losses.huffman`).
+
+Training touches only the nodes on the gold labels' paths. Prediction follows fastText's pruned
+search and returns its labels in its order, with the true probabilities (fastText ranks and
+thresholds by sums of log(p + 1e-5) and prints their exponential). Exact exp/log, where
+fastText uses lookup tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from fasttext_lite.arrays.bags import Bags
+from fasttext_lite.losses.base import FloatArray, OutputGradient, TopLabels
+from fasttext_lite.losses.huffman import huffman_tree
+from fasttext_lite.losses.ova import sigmoid
+
+# fastText's `std_log` adds this before taking a logarithm in its search: a label is found only
+# if every node on its path keeps the summed log(p + 1e-5) at or above log(threshold + 1e-5),
+# so even at threshold 0 labels below about 1e-5 are left out, as fastText leaves them out.
+SEARCH_LOG_OFFSET = 1e-5
+
+# top_k searches the tree a level at a time, expanding only the nodes that can still hold one
+# of the k best labels, for k up to 1/SEARCH_RATIO of the labels; for larger k, scoring every
+# node with one matrix product is faster (the two break even near k = 3 of cooking's 735
+# labels and k = 100 of 10,000).
+SEARCH_RATIO = 200
+
+
+class HierarchicalSoftmax:
+    """
+    >>> hs = HierarchicalSoftmax([5, 3, 2])
+    >>> hs.output_rows, hs.tree.paths[2].tolist(), hs.tree.codes[2].tolist()
+    (2, [0, 1], [0, 0])
+    >>> hs.probabilities(np.zeros((2, 4)), np.ones((1, 4))).tolist()  # B = 0: each branch 1/2
+    [[0.5, 0.25, 0.25]]
+    """
+
+    multi_label = False
+
+    def __init__(self, label_counts: Sequence[int]) -> None:
+        self.tree = huffman_tree(label_counts)
+        self.output_rows = len(label_counts) - 1
+        self._mask = self.tree.mask()
+        self._levels = self.tree.levels()
+
+    def gradient(
+        self, output: FloatArray, hidden: FloatArray, gold: Bags, rng: np.random.Generator
+    ) -> OutputGradient:
+        """The summed loss of each line's gold labels (the trainer gives one per line)."""
+        labels = gold.indices
+        owner = np.repeat(np.arange(gold.nlines), gold.sizes)  # each gold label's line
+        paths, mask = self.tree.paths[labels], self._mask[labels]
+        codes = self.tree.codes[labels].astype(hidden.dtype)
+        nodes = output[paths]  # (golds, depth, dim): each gold's path rows, padding included
+        scores = np.einsum("gd,gkd->gk", hidden[owner], nodes)
+        # log(1 + e^s) - code s is the binary cross-entropy of sigmoid(s), without overflow.
+        loss = float(np.sum(np.logaddexp(0.0, scores) - codes * scores, where=mask))
+        d_scores = np.where(mask, sigmoid(scores) - codes, 0.0).astype(hidden.dtype)
+
+        # Each (gold, node) pair once, grouped by node: the distinct rows and their sums.
+        which, place = np.nonzero(mask)
+        order = np.argsort(paths[which, place], kind="stable")
+        which, place = which[order], place[order]
+        touched = paths[which, place]
+        starts = np.flatnonzero(np.diff(touched, prepend=-1))
+        d_each = d_scores[which, place]
+        if touched.size:
+            d_output = np.add.reduceat(d_each[:, None] * hidden[owner[which]], starts, axis=0)
+            row_mass = np.add.reduceat(np.abs(d_each), starts)
+        else:
+            d_output = np.zeros((0, hidden.shape[1]), hidden.dtype)
+            row_mass = np.zeros(0, hidden.dtype)
+        return OutputGradient(
+            loss=loss,
+            d_hidden=_per_line(np.einsum("gk,gkd->gd", d_scores, nodes), owner, gold.nlines),
+            rows=touched[starts].astype(np.intp),
+            d_output=d_output,
+            line_mass=_per_line(np.abs(d_scores).sum(axis=1), owner, gold.nlines),
+            row_mass=row_mass,
+        )
+
+    def probabilities(self, output: FloatArray, hidden: FloatArray) -> FloatArray:
+        """Each label's probability: the product of the branch probabilities on its path."""
+        n, tree = self.tree.nlabels, self.tree
+        # Nodes by lines, so that a level's nodes are rows: contiguous, twice as fast.
+        scores = output @ hidden.T
+        log_p = np.zeros((2 * n - 1, hidden.shape[0]), scores.dtype)
+        for rows in self._levels:
+            s, above = scores[rows], log_p[n + rows]
+            log_p[tree.left[rows]] = above - np.logaddexp(0.0, s)
+            log_p[tree.right[rows]] = above - np.logaddexp(0.0, -s)
+        result: FloatArray = np.exp(log_p[:n].T)
+        return result
+
+    def top_k(self, output: FloatArray, hidden: FloatArray, k: int, threshold: float) -> TopLabels:
+        """fastText's labels for each line, in fastText's order, with true probabilities.
+
+        fastText's depth-first search skips a node whose summed log(p + 1e-5) falls below
+        log(threshold + 1e-5) or below the k-th best label found so far. Both searches here
+        find the labels it finds (but where search scores tie exactly, which fastText orders
+        by the state of its heap).
+        """
+        k = min(k, self.tree.nlabels)
+        if k == 0:
+            empty = np.zeros((hidden.shape[0], 0))
+            return TopLabels(empty.astype(np.intp), empty.astype(np.float32))
+        if k * SEARCH_RATIO <= self.tree.nlabels:
+            ids, log_p = self._search(output, hidden, k, threshold)
+        else:
+            scores, all_log_p = self._score_all(output, hidden, threshold)
+            ids = _best(scores, k)
+            log_p = np.take_along_axis(all_log_p, np.maximum(ids, 0), axis=1)
+        probs = np.where(ids >= 0, np.exp(log_p), 0.0).astype(np.float32)
+        return TopLabels(ids, probs)
+
+    def _score_all(
+        self, output: FloatArray, hidden: FloatArray, threshold: float
+    ) -> tuple[FloatArray, FloatArray]:
+        """(lines, labels) twice: each label's search score, -inf where the search never
+        reaches it whatever k (a node on its path is under the threshold); and its
+        log-probability."""
+        n, tree = self.tree.nlabels, self.tree
+        floor = _search_log(threshold)
+        scores = output @ hidden.T  # nodes by lines, as in `probabilities`
+        f = sigmoid(scores)
+        shape = (2 * n - 1, hidden.shape[0])
+        found, lowest, log_p = (np.zeros(shape, scores.dtype) for _ in range(3))
+        for rows in self._levels:
+            s, above = scores[rows], n + rows
+            for child, p, log_branch in (
+                (tree.left[rows], 1.0 - f[rows], -np.logaddexp(0.0, s)),
+                (tree.right[rows], f[rows], -np.logaddexp(0.0, -s)),
+            ):
+                found[child] = found[above] + _search_log(p)
+                lowest[child] = np.minimum(lowest[above], found[child])
+                log_p[child] = log_p[above] + log_branch
+        leaves = found[:n]
+        leaves[lowest[:n] < floor] = -np.inf
+        # Lines by labels, contiguous: `_best` partitions rows twice as fast.
+        return np.ascontiguousarray(leaves.T), np.ascontiguousarray(log_p[:n].T)
+
+    def _search(
+        self, output: FloatArray, hidden: FloatArray, k: int, threshold: float
+    ) -> tuple[npt.NDArray[np.intp], FloatArray]:
+        """(lines, k) twice: the k labels of highest search score, best first (-1 past those
+        the search reaches), and their log-probabilities. The tree is searched a level at a
+        time for all lines at once; each line expands only the nodes whose score is at or
+        above the threshold's and its k-th best label found so far, as fastText's search."""
+        n, tree = self.tree.nlabels, self.tree
+        nlines = hidden.shape[0]
+        floor = _search_log(threshold)
+        line = np.arange(nlines)
+        node = np.full(nlines, 2 * n - 2, dtype=np.intp)
+        score = np.zeros(nlines, hidden.dtype)
+        log_p = np.zeros(nlines, hidden.dtype)
+        bound = np.full(nlines, -np.inf, hidden.dtype)  # each line's k-th best label so far
+        found = _Found.none(hidden.dtype)
+        while line.size:
+            keep = (score >= floor) & (score >= bound[line])
+            line, node, score, log_p = line[keep], node[keep], score[keep], log_p[keep]
+            leaf = node < n
+            if leaf.any():
+                found = found.add(line[leaf], node[leaf], score[leaf], log_p[leaf], k)
+                last = found.rank == k - 1
+                bound[found.line[last]] = found.score[last]
+                inner = ~leaf
+                line, node, score, log_p = line[inner], node[inner], score[inner], log_p[inner]
+            rows = node - n
+            s = np.einsum("ij,ij->i", hidden[line], output[rows])
+            f = sigmoid(s)
+            line = np.concatenate([line, line])
+            node = np.concatenate([tree.left[rows], tree.right[rows]])
+            score = np.concatenate([score + _search_log(1.0 - f), score + _search_log(f)])
+            log_p = np.concatenate([log_p - np.logaddexp(0.0, s), log_p - np.logaddexp(0.0, -s)])
+        ids = np.full((nlines, k), -1, dtype=np.intp)
+        ids[found.line, found.rank] = found.label
+        found_log_p = np.zeros((nlines, k), hidden.dtype)
+        found_log_p[found.line, found.rank] = found.log_p
+        return ids, found_log_p
+
+
+def _per_line(values: FloatArray, owner: npt.NDArray[np.intp], nlines: int) -> FloatArray:
+    """Sums of the rows of `values` by the line that owns each (as is, for one per line)."""
+    if owner.size == nlines and np.array_equal(owner, np.arange(nlines)):
+        return values
+    summed = np.zeros((nlines, *values.shape[1:]), values.dtype)
+    np.add.at(summed, owner, values)
+    return summed
+
+
+def _search_log(p: FloatArray | float) -> FloatArray:
+    """fastText's `std_log`: log(p + 1e-5)."""
+    result: FloatArray = np.log(np.asarray(p) + SEARCH_LOG_OFFSET)
+    return result
+
+
+class _Found(NamedTuple):
+    """The labels a search has reached, each line's best k so far, by line and rank."""
+
+    line: npt.NDArray[np.intp]
+    label: npt.NDArray[np.intp]
+    score: FloatArray  # the search's
+    log_p: FloatArray
+    rank: npt.NDArray[np.intp]  # 0 for a line's best
+
+    @classmethod
+    def none(cls, dtype: np.dtype[np.floating] | type[np.floating]) -> _Found:
+        empty = np.zeros(0, np.intp)
+        return cls(empty, empty, np.zeros(0, dtype), np.zeros(0, dtype), empty)
+
+    def add(
+        self,
+        line: npt.NDArray[np.intp],
+        label: npt.NDArray[np.intp],
+        score: FloatArray,
+        log_p: FloatArray,
+        k: int,
+    ) -> _Found:
+        """These and the new labels, keeping each line's best k."""
+        line = np.concatenate([self.line, line])
+        label = np.concatenate([self.label, label])
+        score = np.concatenate([self.score, score])
+        log_p = np.concatenate([self.log_p, log_p])
+        order = np.lexsort((-score, line))
+        line, label, score, log_p = line[order], label[order], score[order], log_p[order]
+        starts = np.flatnonzero(np.diff(line, prepend=-1))
+        rank = np.arange(line.size) - np.repeat(starts, np.diff(np.append(starts, line.size)))
+        kept = rank < k
+        return _Found(line[kept], label[kept], score[kept], log_p[kept], rank[kept])
+
+
+def _best(scores: FloatArray, k: int) -> npt.NDArray[np.intp]:
+    """(lines, k): each line's k highest-scoring labels, best first; -1 for places past the
+    labels with a finite score."""
+    top = scores.argmax(axis=1)[:, None] if k == 1 else np.argpartition(-scores, k - 1)[:, :k]
+    top_scores = np.take_along_axis(scores, top, axis=1)
+    order = np.argsort(-top_scores, axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    top[~np.isfinite(np.take_along_axis(top_scores, order, axis=1))] = -1
+    return top.astype(np.intp)
