@@ -178,8 +178,14 @@ def test_predict_answers_each_line_as_soon_as_it_arrives(model_path: Path) -> No
     assert process.returncode == 0
 
 
-def test_predict_into_head_exits_quietly(model_path: Path, support_train: Path) -> None:
-    pipeline = f"{' '.join(FTL)} predict -m {model_path} {support_train} | head -1"
+def test_predict_into_head_exits_quietly(
+    model_path: Path, support_train: Path, tmp_path: Path
+) -> None:
+    """The answers to a file of 20,000 lines overflow the pipe's buffer: head is gone before
+    ftl has written them all."""
+    corpus = tmp_path / "long.txt"
+    corpus.write_bytes(support_train.read_bytes() * 50)
+    pipeline = f"{' '.join(FTL)} predict -m {model_path} {corpus} | head -1"
     done = subprocess.run(
         ["bash", "-o", "pipefail", "-c", pipeline], capture_output=True, timeout=60
     )
