@@ -672,15 +672,24 @@ def _processes_running(argument: str) -> list[int]:
 def test_two_concurrent_trainings_leave_one_complete_model(
     support_train: Path, tmp_path: Path
 ) -> None:
+    """Models of 50 MB (a 1,250,000-row bucket), which take a while to write: a reader looking
+    meanwhile finds no model yet, or a whole one, never a part of one."""
     output = tmp_path / "shared.ftl"
+    options = ["--epoch", "1", "--dim", "10", "--word-ngrams", "2", "--bucket", "1250000"]
     processes = [
         subprocess.Popen(
-            [*FTL, "train", str(support_train), "-o", str(output), "--seed", str(seed)],
+            [*FTL, "train", str(support_train), "-o", str(output), "--seed", str(seed), *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         for seed in (1, 2)
     ]
+    while any(process.poll() is None for process in processes):
+        try:
+            container.read_header(output)
+        except ModelFileError as error:
+            assert "no such model file" in str(error), error
+        time.sleep(0.0002)
     for process in processes:
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr
