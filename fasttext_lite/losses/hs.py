@@ -50,9 +50,15 @@ class HierarchicalSoftmax:
         self._levels = self.tree.levels()
 
     def gradient(
-        self, output: FloatArray, hidden: FloatArray, gold: Bags, rng: np.random.Generator
+        self,
+        output: FloatArray,
+        hidden: FloatArray,
+        gold: Bags,
+        rng: np.random.Generator,
+        weights: FloatArray | None = None,
     ) -> OutputGradient:
-        """The summed loss of each line's gold labels (the trainer gives one per line)."""
+        """The summed loss of each line's gold labels (the trainer gives one per line); with
+        `weights`, each line's gradients scaled by its weight (the loss unweighted)."""
         labels = gold.indices
         owner = np.repeat(np.arange(gold.nlines), gold.sizes)  # each gold label's line
         paths, mask = self.tree.paths[labels], self._mask[labels]
@@ -62,6 +68,8 @@ class HierarchicalSoftmax:
         # log(1 + e^s) - code s is the binary cross-entropy of sigmoid(s), without overflow.
         loss = float(np.sum(np.logaddexp(0.0, scores) - codes * scores, where=mask))
         d_scores = np.where(mask, sigmoid(scores) - codes, 0.0).astype(hidden.dtype)
+        if weights is not None:
+            d_scores *= weights.astype(hidden.dtype)[owner, None]
 
         # Each (gold, node) pair once, grouped by node: the distinct rows and their sums.
         which, place = np.nonzero(mask)

@@ -596,3 +596,22 @@ def test_an_hs_model_reads_back_as_written(tmp_path: Path) -> None:
     clf.save(tmp_path / "hs.ftl")
     again = FastTextClassifier.load(tmp_path / "hs.ftl")
     assert again.top_k(TEXTS, k=3) == clf.top_k(TEXTS, k=3)
+
+
+def test_line_weights_scale_each_lines_gradients_not_the_loss() -> None:
+    loss = HierarchicalSoftmax(COUNTS)
+    rng = np.random.default_rng(4)
+    hidden, output = rng.normal(size=(len(GOLD), 3)), rng.normal(size=(len(COUNTS) - 1, 3))
+    weights = np.array([0.5, 2.0, 0.0, 1.0, 3.0, 1.5])
+    plain = loss.gradient(output, hidden, Bags.of(GOLD), rng)
+    weighted = loss.gradient(output, hidden, Bags.of(GOLD), rng, weights)
+    assert weighted.loss == plain.loss
+    np.testing.assert_allclose(weighted.d_hidden, plain.d_hidden * weights[:, None], rtol=1e-12)
+    np.testing.assert_allclose(weighted.line_mass, plain.line_mass * weights, rtol=1e-12)
+    d_output = np.zeros_like(output)
+    for line, labels in enumerate(GOLD):  # each line alone, scaled, summed
+        alone = loss.gradient(output, hidden[line : line + 1], Bags.of([labels]), rng)
+        assert alone.rows is not None
+        d_output[alone.rows] += weights[line] * alone.d_output
+    assert weighted.rows is not None
+    np.testing.assert_allclose(weighted.d_output, d_output[weighted.rows], rtol=1e-12)
