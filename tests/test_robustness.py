@@ -128,13 +128,15 @@ def test_unreadable_corpus_and_model(support_train: Path, model_path: Path, tmp_
     assert listing(tmp_path) == ["secret.ftl", "secret.train"]
 
 
-def test_read_only_output_directory_fails_before_training(
-    support_train: Path, tmp_path: Path
-) -> None:
+def test_read_only_output_directory_fails_before_training(tmp_path: Path) -> None:
+    """Checked before the corpus is even read: an empty corpus, which could not train, is
+    not what the message is about."""
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
+    corpus = tmp_path / "empty.train"
+    corpus.write_bytes(b"")
     done = subprocess.run(
-        [*_without_root_override(), *FTL, "train", str(support_train), "-o", str(locked / "m")],
+        [*_without_root_override(), *FTL, "train", str(corpus), "-o", str(locked / "m")],
         capture_output=True,
         timeout=60,
     )
