@@ -8,6 +8,7 @@ is `params`); learned state lives in attributes ending in `_`. The work is done 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import time
@@ -74,6 +75,8 @@ class FastTextClassifier:
         loss: str = _D["loss"],
         neg: int = _D["neg"],
         label_prefix: str = _D["label_prefix"],
+        weight_prefix: str = _D["weight_prefix"],
+        class_weight: str | os.PathLike[str] = _D["class_weight"],
         batch_size: int = _D["batch_size"],
         thread: int = _D["thread"],
         seed: int = _D["seed"],
@@ -96,6 +99,8 @@ class FastTextClassifier:
         self.loss = loss
         self.neg = neg
         self.label_prefix = label_prefix
+        self.weight_prefix = weight_prefix
+        self.class_weight = class_weight
         self.batch_size = batch_size
         self.thread = thread
         self.seed = seed
@@ -120,21 +125,33 @@ class FastTextClassifier:
 
     # -- training -----------------------------------------------------------------------
 
-    def fit(self, texts: Iterable[str | bytes], labels: Iterable[Any]) -> FastTextClassifier:
+    def fit(
+        self,
+        texts: Iterable[str | bytes],
+        labels: Iterable[Any],
+        sample_weight: Iterable[float] | None = None,
+    ) -> FastTextClassifier:
         """Train on texts and their labels: one label per text, or a list of labels (any
-        hashable values; `classes_` gives them back as they were given).
+        hashable values; `classes_` gives them back as they were given). `sample_weight`
+        weighs each text's share of the loss.
 
         Texts and labels are separate: a token of a text that starts with the label prefix is
         neither a label nor a word, as at prediction.
         """
         texts, labels = _paired(texts, labels)
+        if sample_weight is not None:
+            sample_weight = [float(w) for w in sample_weight]
+            if len(sample_weight) != len(texts) or not all(
+                math.isfinite(w) and w >= 0 for w in sample_weight
+            ):
+                raise ParameterError("sample_weight", "give one finite number >= 0 per text")
         bad = first_non_text(texts)
         if bad is not None:
             raise ParameterError("texts", f"each text must be a str or bytes, got {bad[0]!r}")
         names, given = label_names(labels, self.label_prefix)
         self._fit(
             lambda holdout: corpus.scan_texts(
-                texts, names, encode_token(self.label_prefix), holdout
+                texts, names, self._prefixes(), holdout, sample_weight
             ),
             "the training texts",
         )
@@ -144,9 +161,7 @@ class FastTextClassifier:
     def fit_file(self, path: str | Path) -> FastTextClassifier:
         """Train on a file in fastText's format; `-` reads stdin."""
         return self._fit(
-            lambda holdout: corpus.scan_file(
-                path, encode_token(self.label_prefix), self.thread, holdout
-            ),
+            lambda holdout: corpus.scan_file(path, self._prefixes(), self.thread, holdout),
             str(path),
         )
 
@@ -178,7 +193,7 @@ class FastTextClassifier:
         with self._progress_bar(int(data.tokens.sum()) * self.epoch) as (report, note):
             validator = None
             if valid_lines is not None:
-                predictor = Predictor(ready.featurizer, model, ready.loss, prefix)
+                predictor = Predictor(ready.featurizer, model, ready.loss, *self._prefixes())
                 validator = Validator(predictor, valid_lines, patience=self.early_stop, note=note)
             epochs = train(
                 model,
@@ -212,6 +227,10 @@ class FastTextClassifier:
         )
         self._set_fitted(ready.vocab, model, summary)
         return self
+
+    def _prefixes(self) -> tuple[bytes, bytes]:
+        """The label prefix and the weight prefix, as the bytes read."""
+        return encode_token(self.label_prefix), encode_token(self.weight_prefix)
 
     def _start(self) -> corpus.Start | None:
         """The model to fine-tune, whose feature-space settings this one takes."""
@@ -259,8 +278,7 @@ class FastTextClassifier:
         if not hasattr(self, "model_"):
             raise not_fitted("this FastTextClassifier is not fitted yet; call fit or load")
         loss = make_loss(self.loss, self.vocabulary_.label_counts, neg=self.neg)
-        prefix = encode_token(self.label_prefix)
-        return Predictor(self.featurizer_, self.model_, loss, prefix)
+        return Predictor(self.featurizer_, self.model_, loss, *self._prefixes())
 
     def predict(self, texts: Iterable[str | bytes]) -> npt.NDArray[Any]:
         """The most probable label of each text, as an array of `classes_` values (a blank

@@ -47,7 +47,9 @@ def explain(
     if predictor.loss.output_rows != len(predictor.labels):
         raise ParameterError("loss", "explanations need per-label scores; hs has none")
     model, featurizer = predictor.model, predictor.featurizer
-    scan = Scan(predictor.label_prefix, memory_entries=1 << 30)
+    scan = Scan(
+        predictor.label_prefix, weight_prefix=predictor.weight_prefix, memory_entries=1 << 30
+    )
     explanations = []
     for text in texts:
         scan.clear()

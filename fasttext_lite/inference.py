@@ -42,16 +42,27 @@ class Read(NamedTuple):
 class Predictor:
     """Reads chunks of lines and predicts their labels with one model."""
 
-    def __init__(self, featurizer: Featurizer, model: Model, loss: Loss, label_prefix: bytes):
+    def __init__(
+        self,
+        featurizer: Featurizer,
+        model: Model,
+        loss: Loss,
+        label_prefix: bytes,
+        weight_prefix: bytes | None = None,
+    ):
         self.featurizer = featurizer
         self.model = model
         self.loss = loss
         self.label_prefix = label_prefix
+        # Weight tokens are ignored at prediction, as labels are: they are not words.
+        self.weight_prefix = weight_prefix
         self._forget()
 
     def _forget(self) -> None:
         # Chunks are bounded already (PREDICT_CELLS): they never need a temporary file.
-        self._scan = Scan(self.label_prefix, memory_entries=sys.maxsize)
+        self._scan = Scan(
+            self.label_prefix, weight_prefix=self.weight_prefix, memory_entries=sys.maxsize
+        )
         self._cache = TokenFeatureCache(self.featurizer)
         self._label_ids = np.zeros(0, dtype=np.int64)  # of the scan's labels, -1 if unknown
 

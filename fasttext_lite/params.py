@@ -90,6 +90,21 @@ PARAMS: tuple[Param, ...] = (
     Param("neg", 5, "Negatives sampled per line (--loss ns).", "neg", 1, 100_000, before=5),
     Param("label_prefix", DEFAULT_LABEL_PREFIX, "Tokens starting with this are labels.", "label"),
     Param(
+        "weight_prefix",
+        "__weight__",
+        "A token of this prefix and a number (__weight__0.5) weighs its line in training.",
+        "",
+        before="__weight__",
+    ),
+    Param(
+        "class_weight",
+        "",
+        "balanced (each label weighs inversely to its count) or a file of `label weight` lines.",
+        "",
+        in_model=False,
+        path=True,
+    ),
+    Param(
         "batch_size",
         0,
         "Lines per SGD step (1 = fastText's per-example SGD, 0 = automatic).",

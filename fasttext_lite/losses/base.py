@@ -49,9 +49,16 @@ class Loss(Protocol):
     output_rows: int
 
     def gradient(
-        self, output: FloatArray, hidden: FloatArray, gold: Bags, rng: np.random.Generator
+        self,
+        output: FloatArray,
+        hidden: FloatArray,
+        gold: Bags,
+        rng: np.random.Generator,
+        weights: FloatArray | None = None,
     ) -> OutputGradient:
-        """The loss of lines with these hidden vectors and gold label ids (a bag per line)."""
+        """The loss of lines with these hidden vectors and gold label ids (a bag per line);
+        with `weights`, each line's gradients are scaled by its weight (the loss value is
+        reported unweighted)."""
         ...
 
     def probabilities(self, output: FloatArray, hidden: FloatArray) -> FloatArray:
@@ -87,11 +94,18 @@ class ScoreLoss:
         raise NotImplementedError
 
     def gradient(
-        self, output: FloatArray, hidden: FloatArray, gold: Bags, rng: np.random.Generator
+        self,
+        output: FloatArray,
+        hidden: FloatArray,
+        gold: Bags,
+        rng: np.random.Generator,
+        weights: FloatArray | None = None,
     ) -> OutputGradient:
         targets = np.zeros((gold.nlines, output.shape[0]), dtype=output.dtype)
         targets[np.repeat(np.arange(gold.nlines), gold.sizes), gold.indices] = 1.0
         value, d_scores = self.score_gradient(hidden @ output.T, targets)
+        if weights is not None:
+            d_scores = d_scores * weights.astype(d_scores.dtype)[:, None]
         magnitude = np.abs(d_scores)
         return OutputGradient(
             loss=value,

@@ -75,7 +75,12 @@ class NegativeSampling:
         return drawn
 
     def gradient(
-        self, output: FloatArray, hidden: FloatArray, gold: Bags, rng: np.random.Generator
+        self,
+        output: FloatArray,
+        hidden: FloatArray,
+        gold: Bags,
+        rng: np.random.Generator,
+        weights: FloatArray | None = None,
     ) -> OutputGradient:
         """The summed loss of each line's gold labels, each with its own negatives (the trainer
         gives one gold label per line)."""
@@ -89,6 +94,8 @@ class NegativeSampling:
         # log(1 + e^s) - y s is the binary cross-entropy of sigmoid(s), without overflow.
         loss = float(np.sum(np.logaddexp(0.0, scores) - is_gold * scores))
         d_scores = (sigmoid(scores) - is_gold).astype(hidden.dtype)
+        if weights is not None:
+            d_scores *= weights.astype(hidden.dtype)[owner][:, None]
         magnitude = np.abs(d_scores)
 
         # A row drawn k times for a line gets k times that line's gradient, as in fastText.

@@ -8,6 +8,7 @@ and split into n-grams once, however often it occurs.
 
 from __future__ import annotations
 
+import math
 import struct
 from array import array
 from collections.abc import Hashable, Iterable, Sequence
@@ -136,6 +137,21 @@ class TokenTable:
         return table
 
 
+# The id of a weight token among the ids of the tokens a scan has seen.
+_WEIGHT = np.iinfo(np.int32).min
+
+
+def _weight(token: bytes, prefix: bytes) -> float | None:
+    """The weight a token gives its line, or None if it is not a weight token."""
+    if not token.startswith(prefix):
+        return None
+    try:
+        value = float(token[len(prefix) :])
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
 class Scan:
     """One pass over lines of text: their words (each line ending with `</s>`) and their
     labels (tokens starting with the prefix, which is cut off) as token tables.
@@ -149,15 +165,38 @@ class Scan:
     ([b'hello', b'world', b'</s>', b'bye'], [0, 1, 2, 3, 2, 2], [3, 2, 1])
     >>> scan.labels.keys, scan.labels.occurrences.tolist(), scan.labels.lengths.tolist()
     ([b'x', b'y'], [0, 1, 0], [1, 2, 0])
+
+    With a `weight_prefix`, a token such as `__weight__0.5` is neither word nor label: it
+    weighs its line (several multiply); `line_weights` gives them, 1 for a line without one.
+
+    >>> scan = Scan(b"__label__", weight_prefix=b"__weight__")
+    >>> scan.add_lines([b"__label__x a __weight__0.5", b"__label__y b"])
+    >>> scan.line_weights().tolist(), scan.words.keys
+    ([0.5, 1.0], [b'a', b'</s>', b'b'])
     """
 
-    def __init__(self, label_prefix: bytes, *, memory_entries: int | None = None) -> None:
+    def __init__(
+        self,
+        label_prefix: bytes,
+        *,
+        weight_prefix: bytes | None = None,
+        memory_entries: int | None = None,
+    ) -> None:
         self.label_prefix = label_prefix
+        self.weight_prefix = weight_prefix
         self.words = TokenTable(memory_entries=memory_entries)
         self.labels = TokenTable(memory_entries=memory_entries)
         self._seen: _FirstSeen[bytes] = _FirstSeen()
-        # Per token seen, in first-seen order: its word id (>= 0) or ~ its label id (< 0).
+        # Per token seen, in first-seen order: its word id (>= 0), ~ its label id (< 0), or
+        # _WEIGHT, and its weight (1 for any other token).
         self._ids = array("i")
+        self._values = array("d")
+        self._weights: list[npt.NDArray[np.float64]] = []  # per block of lines; [] if none
+        self._unweighted = 0  # lines before the first weighted one
+
+    def line_weights(self) -> npt.NDArray[np.float64]:
+        """Each line's weight (1 unless it holds weight tokens)."""
+        return np.concatenate([np.ones(self._unweighted), *self._weights])
 
     def add_lines(self, lines: Sequence[bytes]) -> None:
         """Append lines (without their newline)."""
@@ -174,6 +213,21 @@ class Scan:
         lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         positions = self._number(tokens)
         ids = np.frombuffer(self._ids, dtype=np.int32)[positions]
+        is_weight = ids == _WEIGHT
+        if is_weight.any():
+            weights = np.ones(len(split))
+            line_of = np.repeat(np.arange(len(split)), lengths)
+            values = np.frombuffer(self._values, dtype=np.float64)[positions]
+            np.multiply.at(weights, line_of[is_weight], values[is_weight])
+            self._weights.append(weights)
+            # Weight tokens drop out of the lines before words and labels are split.
+            keep = ~is_weight
+            ids = ids[keep]
+            lengths = lengths - np.bincount(line_of[is_weight], minlength=len(split))
+        elif self._weights:
+            self._weights.append(np.ones(len(split)))
+        else:
+            self._unweighted += len(split)
         is_label = ids < 0
         labelled = np.zeros(is_label.size + 1, dtype=np.int64)
         np.cumsum(is_label, out=labelled[1:])
@@ -195,16 +249,28 @@ class Scan:
         its tokens numbered after this scan's in their first-seen order)."""
         self.words.append(handle)
         self.labels.append(handle)
+        (weighted,) = struct.unpack("<Q", handle.read(8))
+        count = len(self.words.lengths) - len(self.line_weights())
+        if weighted:
+            self._weights.append(np.frombuffer(handle.read(8 * count), dtype=np.float64).copy())
+        elif self._weights:
+            self._weights.append(np.ones(count))
+        else:
+            self._unweighted += count
 
     def write(self, handle: BinaryIO) -> None:
-        """Write the lines and tokens read for `append` (words, then labels)."""
+        """Write the lines and tokens read for `append` (words, labels, line weights)."""
         self.words.write(handle)
         self.labels.write(handle)
+        handle.write(struct.pack("<Q", bool(self._weights)))
+        if self._weights:
+            handle.write(self.line_weights().tobytes())
 
     def clear(self) -> None:
         """Forget the lines read, keeping the tokens seen."""
         self.words.clear()
         self.labels.clear()
+        self._weights, self._unweighted = [], 0
 
     def _number(self, tokens: Sequence[bytes]) -> npt.NDArray[np.int32]:
         """Each token's first-seen position, classifying the tokens new to the scan."""
@@ -212,11 +278,18 @@ class Scan:
         known = len(seen.order)
         positions = np.fromiter(map(seen.__getitem__, tokens), dtype=np.int32, count=len(tokens))
         prefix, cut = self.label_prefix, len(self.label_prefix)
+        weight_prefix = self.weight_prefix
         for token in seen.order[known:]:
+            value = _weight(token, weight_prefix) if weight_prefix else None
+            if value is not None:
+                self._ids.append(_WEIGHT)
+                self._values.append(value)
+                continue
             if token.startswith(prefix):
                 self._ids.append(~self.labels.index[token[cut:]])
             else:
                 self._ids.append(self.words.index[token])
+            self._values.append(1.0)
         return positions
 
     @property

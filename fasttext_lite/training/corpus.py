@@ -8,6 +8,7 @@ lines wait, as bags of rows of A, in a `SpooledBags` (on disk for a large corpus
 from __future__ import annotations
 
 import contextlib
+import math
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ from fasttext_lite.features.featurizer import Featurizer
 from fasttext_lite.formats import vec
 from fasttext_lite.losses import Loss, make_loss
 from fasttext_lite.model import Model
-from fasttext_lite.text.lines import line_spans, read_batches
+from fasttext_lite.text.lines import line_spans, read_all_lines, read_batches
 from fasttext_lite.text.scan import Scan
 from fasttext_lite.text.tokens import as_bytes, decode, encode_token, split_lines
 from fasttext_lite.training import workers
@@ -85,48 +86,57 @@ class Holdout:
 def scan_texts(
     texts: Sequence[str | bytes],
     labels: Sequence[list[str]],
-    prefix: bytes,
+    prefixes: tuple[bytes, bytes],
     holdout: Holdout | None = None,
+    weights: Sequence[float] | None = None,
 ) -> Scan:
     """Texts and their label names, scanned as the lines of a training file in which the
     labels lead their text. A text's own tokens that start with the label prefix are left
     out: texts and labels are given apart, and prediction ignores such tokens too."""
-    scan = Scan(prefix)
+    prefix, weight_prefix = prefixes
+    scan = Scan(prefix, weight_prefix=weight_prefix)
     for start in range(0, len(texts), _SCAN_LINES):
         block = zip(
             texts[start : start + _SCAN_LINES], labels[start : start + _SCAN_LINES], strict=True
         )
         lines = [
-            b" ".join([*(prefix + encode_token(name) for name in gold), _words(text, prefix)])
+            b" ".join([*(prefix + encode_token(name) for name in gold), _words(text, prefixes)])
             for text, gold in block
         ]
+        if weights is not None:  # as the weight tokens of a training file
+            given = weights[start : start + _SCAN_LINES]
+            pairs = zip(lines, given, strict=True)
+            lines = [line + b" " + weight_prefix + repr(float(w)).encode() for line, w in pairs]
         scan.add_lines(lines if holdout is None else holdout.keep(lines))
     return scan
 
 
-def _words(text: str | bytes, prefix: bytes) -> bytes:
+def _words(text: str | bytes, prefixes: tuple[bytes, bytes]) -> bytes:
     raw = as_bytes(text)
-    if prefix not in raw:
+    if not any(prefix in raw for prefix in prefixes):
         return raw
-    return b" ".join(token for token in split_lines([raw])[0] if not token.startswith(prefix))
+    tokens = split_lines([raw])[0]
+    return b" ".join(token for token in tokens if not token.startswith(prefixes))
 
 
 def scan_file(
-    path: str | Path, prefix: bytes, threads: int, holdout: Holdout | None = None
+    path: str | Path, prefixes: tuple[bytes, bytes], threads: int, holdout: Holdout | None = None
 ) -> Scan:
     """A file (or stdin, `-`) in fastText's format; a regular file is read by `threads`
     processes, a part each (fastText reads with all its threads too), unless lines are held
     out (which one pass does)."""
     spans = line_spans(path, threads) if threads > 1 and holdout is None else None
     if spans is not None:
-        return _scan_in_parts(path, spans, prefix)
-    scan = Scan(prefix)
+        return _scan_in_parts(path, spans, prefixes)
+    scan = Scan(prefixes[0], weight_prefix=prefixes[1])
     for lines in read_batches(path, max_lines=_SCAN_LINES):
         scan.add_lines(lines if holdout is None else holdout.keep(lines))
     return scan
 
 
-def _scan_in_parts(path: str | Path, spans: list[tuple[int, int]], prefix: bytes) -> Scan:
+def _scan_in_parts(
+    path: str | Path, spans: list[tuple[int, int]], prefixes: tuple[bytes, bytes]
+) -> Scan:
     """Appended in file order, the parts number their tokens exactly as one pass would."""
     what, hint = f"{path}: cannot keep the parts read", "use --thread 1"
     with contextlib.ExitStack() as stack:
@@ -138,7 +148,7 @@ def _scan_in_parts(path: str | Path, spans: list[tuple[int, int]], prefix: bytes
             ) from None
 
         def scan_part(index: int) -> None:
-            part = Scan(prefix)
+            part = Scan(prefixes[0], weight_prefix=prefixes[1])
             for lines in read_batches(path, _SCAN_LINES, span=spans[index]):
                 part.add_lines(lines)
             try:
@@ -148,7 +158,7 @@ def _scan_in_parts(path: str | Path, spans: list[tuple[int, int]], prefix: bytes
                 raise StorageError(no_room(what, error, hint)) from None
 
         workers.run(scan_part, len(spans))
-        scan = Scan(prefix)
+        scan = Scan(prefixes[0], weight_prefix=prefixes[1])
         for part in parts:
             part.seek(0)
             scan.append(part)
@@ -195,6 +205,7 @@ def prepare(
     lines, tokens, unlabelled = scan.lines, scan.tokens, scan.unlabelled_lines
     labels = label_bags(scan.labels, scan_ids.labels)
     sizes = _tokens_per_line(scan)
+    line_weights = scan.line_weights()
     words = scan.words.lines
     token_features = featurizer.token_features(scan.words.keys, scan_ids.words)
     # The scan's distinct tokens and their lookup tables (tens of megabytes) can go.
@@ -242,8 +253,46 @@ def prepare(
         rows.append(model.rows_of(bags))
     features.close()
     memory.release()
-    data = TrainingData(rows, labels.select(keep), sizes[keep])
+    kept = labels.select(keep)
+    weighted = not np.all(line_weights == 1.0)
+    data = TrainingData(
+        rows,
+        kept,
+        sizes[keep],
+        line_weights[keep].astype(np.float32) if weighted else None,
+        _label_weights(params["class_weight"], params["label_prefix"], vocab, kept),
+    )
     return Prepared(vocab, featurizer, loss, model, data, lines, unlabelled, tokens)
+
+
+def _label_weights(
+    setting: str, prefix: str, vocab: Vocabulary, labels: Bags
+) -> npt.NDArray[np.float32] | None:
+    """Each label's weight: none, `balanced` (as scikit-learn's class_weight: lines / (labels
+    x the label's lines)), or read from a file of `label weight` lines (others weigh 1)."""
+    if not setting:
+        return None
+    nlabels = len(vocab.labels)
+    if setting == "balanced":
+        counts = np.bincount(labels.indices, minlength=nlabels).astype(np.float64)
+        weights = np.divide(labels.nlines, nlabels * counts, out=np.ones(nlabels), where=counts > 0)
+        return weights.astype(np.float32)
+    weights = np.ones(nlabels)
+    for number, line in enumerate(read_all_lines(setting), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        try:
+            name, value = decode(fields[0]).removeprefix(prefix), float(fields[1])
+            if len(fields) != 2 or not (math.isfinite(value) and value >= 0):
+                raise ValueError
+        except (ValueError, IndexError):
+            raise DataError(
+                f"{setting}:{number}: expected `label weight` (a number >= 0), got {decode(line)!r}"
+            ) from None
+        if name in vocab.label_ids:
+            weights[vocab.label_ids[name]] = value
+    return weights.astype(np.float32)
 
 
 def _landed(ids: npt.NDArray[np.int64], merge: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

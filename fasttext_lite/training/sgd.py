@@ -101,6 +101,9 @@ class TrainingData(NamedTuple):
     rows: SpooledBags  # each line's rows of A (none empty); a line's hidden vector is their mean
     labels: Bags  # each line's gold label ids
     tokens: npt.NDArray[np.integer]  # tokens per line (words, labels and </s>), for the lr decay
+    # Each line's weight (sample weights), and each label's (class weights); None: all 1.
+    line_weights: npt.NDArray[np.float32] | None = None
+    label_weights: npt.NDArray[np.float32] | None = None
 
 
 # Called after each epoch with the number of epochs done; True stops training there.
@@ -237,6 +240,7 @@ def _epoch(
         batcher.bags = data.rows.gather(window)
         labels = data.labels.take(lines)
         targets = labels if loss.multi_label else _draw_one_label(labels, rng)
+        weights = _weights(data, lines, targets)
         tokens = data.tokens[lines]
         order = rng.permutation(lines.size)
         start = 0
@@ -254,6 +258,7 @@ def _epoch(
                 lr=current_lr,
                 rng=rng,
                 writing=writing,
+                weights=weights,
             )
             if not np.isfinite(value):
                 raise TrainingError(
@@ -292,6 +297,26 @@ def _windows(
     group = (np.cumsum(entries) - entries) // settings.window_entries
     cuts = np.flatnonzero(np.diff(group)) + 1
     return [window for window in np.split(blocks, cuts) if window.size]
+
+
+def _weights(
+    data: TrainingData, lines: npt.NDArray[np.int64], targets: Bags | npt.NDArray[np.integer]
+) -> npt.NDArray[np.float32] | None:
+    """The weight of each of a window's lines: its sample weight times its (drawn) label's
+    class weight, or the mean of its labels' for a loss that trains on all of them."""
+    if data.line_weights is None and data.label_weights is None:
+        return None
+    weights = np.ones(lines.size, dtype=np.float32)
+    if data.line_weights is not None:
+        weights *= data.line_weights[lines]
+    if data.label_weights is not None:
+        if isinstance(targets, Bags):
+            owner = np.repeat(np.arange(targets.nlines), targets.sizes)
+            summed = np.bincount(owner, data.label_weights[targets.indices], targets.nlines)
+            weights *= (summed / np.maximum(targets.sizes, 1)).astype(np.float32)
+        else:
+            weights *= data.label_weights[targets]
+    return weights
 
 
 def _draw_one_label(labels: Bags, rng: np.random.Generator) -> npt.NDArray[np.integer]:
@@ -357,10 +382,12 @@ def _step(
     lr: float,
     rng: np.random.Generator,
     writing: AbstractContextManager[object] = _NO_LOCK,
+    weights: npt.NDArray[np.float32] | None = None,
 ) -> float:
     """One SGD step on the given lines, written to the model while holding `writing`;
     returns the summed loss before the step. `targets` holds every line's gold labels (a bag
-    per line) or, for a loss that trains on one, the one drawn for each line."""
+    per line) or, for a loss that trains on one, the one drawn for each line; `weights`, if
+    given, each line's weight (indexed as `targets`)."""
     batch = batcher(lines)
     if isinstance(targets, Bags):
         gold = targets.take(lines)
@@ -369,7 +396,10 @@ def _step(
 
     used = model.restricted(batch.rows)
     hidden = used.hidden(batch.weights)
-    out = loss.gradient(model.output, hidden, gold, rng)
+    if weights is None:  # a loss need not know of weights until they are used
+        out = loss.gradient(model.output, hidden, gold, rng)
+    else:
+        out = loss.gradient(model.output, hidden, gold, rng, weights[lines])
     weights_t = _bounded(batch.weights, out.line_mass).T
     d_input = np.asarray(weights_t @ out.d_hidden)
 

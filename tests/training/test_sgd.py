@@ -178,12 +178,17 @@ class RecordingLoss:
         return self.inner.top_k(output, hidden, k, threshold)
 
     def gradient(
-        self, output: FloatArray, hidden: FloatArray, gold: Bags, rng: np.random.Generator
+        self,
+        output: FloatArray,
+        hidden: FloatArray,
+        gold: Bags,
+        rng: np.random.Generator,
+        weights: FloatArray | None = None,
     ) -> OutputGradient:
         targets = np.zeros((gold.nlines, output.shape[0]))
         targets[np.repeat(np.arange(gold.nlines), gold.sizes), gold.indices] = 1.0
         self.targets.append(targets)
-        return self.inner.gradient(output, hidden, gold, rng)
+        return self.inner.gradient(output, hidden, gold, rng, weights)
 
 
 def recorded_targets(

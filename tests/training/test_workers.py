@@ -110,7 +110,7 @@ def test_scanning_a_file_in_parts_equals_one_pass(
     whole = Scan(b"__label__")
     for lines in read_batches(path):
         whole.add_lines(lines)
-    split = _scan_in_parts(path, spans, b"__label__")
+    split = _scan_in_parts(path, spans, (b"__label__", b"__weight__"))
     for mine, theirs in ((split.words, whole.words), (split.labels, whole.labels)):
         assert mine.keys == theirs.keys
         np.testing.assert_array_equal(mine.occurrences, theirs.occurrences)
@@ -122,7 +122,7 @@ def test_an_empty_file_in_parts_is_empty(tmp_path: Path) -> None:
     path.write_bytes(b"")
     spans = line_spans(path, 3)
     assert spans == [(0, 0)] * 3
-    assert _scan_in_parts(path, spans, b"__label__").lines == 0
+    assert _scan_in_parts(path, spans, (b"__label__", b"__weight__")).lines == 0
 
 
 def test_only_regular_files_are_read_in_parts(tmp_path: Path) -> None:
