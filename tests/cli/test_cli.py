@@ -156,12 +156,14 @@ def test_model_comes_from_ftl_model_then_model_ftl_in_the_cwd(
 
 def test_predict_answers_each_line_as_soon_as_it_arrives(model_path: Path) -> None:
     """A slow writer (a coprocess, `tail -f log | ftl predict`) gets each answer before it
-    sends the next line."""
+    sends the next line; with stdout a pipe, Python's usual buffering, not PYTHONUNBUFFERED."""
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
     process = subprocess.Popen(
         [*FTL, "predict", "-m", str(model_path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=buffered,
     )
     assert process.stdin is not None and process.stdout is not None
     try:
