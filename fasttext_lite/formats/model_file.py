@@ -18,6 +18,7 @@ from fasttext_lite import params as schema
 from fasttext_lite.errors import ModelFileError, ParameterError
 from fasttext_lite.features.featurizer import effective_bucket
 from fasttext_lite.formats import container
+from fasttext_lite.losses import make_loss
 from fasttext_lite.model import Model
 from fasttext_lite.training.summary import TrainingSummary
 from fasttext_lite.version import __version__
@@ -101,7 +102,8 @@ def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], copy: bo
     )
     a, b, ids = arrays["input"], arrays["output"], arrays["feature_ids"]
     dim = params["dim"]
-    if a.ndim != 2 or b.shape != (len(labels), dim) or a.shape[1] != dim:
+    output_rows = make_loss(params["loss"], label_counts).output_rows  # hs: one per inner node
+    if a.ndim != 2 or b.shape != (output_rows, dim) or a.shape[1] != dim:
         raise ValueError("matrix shapes")
     if ids.shape != (a.shape[0],) or ids.dtype.kind != "i":
         raise ValueError("feature ids")
