@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ _PREAMBLE = struct.Struct("<ii")  # magic, version
 _ARGS = struct.Struct("<12id")
 _DICTIONARY = struct.Struct("<iiiqq")  # size, nwords, nlabels, ntokens, pruneidx_size
 _ENTRY_TAIL = 9  # after a word's NUL: int64 count, int8 type (0 word, 1 label)
+_ENTRY = re.compile(rb"([^\0]*)\0.{%d}" % _ENTRY_TAIL, re.DOTALL)  # the word of an entry
 _FLAG = struct.Struct("<B")  # a C++ bool
 _DENSE = struct.Struct("<qq")  # rows, cols
 _QUANTIZED = struct.Struct("<Bqqi")  # qnorm, rows, cols, codesize
@@ -317,22 +319,22 @@ def _read_dictionary(cursor: _Cursor) -> _Dictionary:
         raise cursor.bad(f"its token count {ntokens} is negative")
     # Each entry is at least a NUL and its tail: this bounds the lists below by the file size.
     cursor.need(size * (1 + _ENTRY_TAIL), f"a dictionary of {size} entries")
-    buffer, find = cursor.buffer, cursor.buffer.find
-    starts: list[int] = []
-    ends: list[int] = []
-    pos = cursor.pos
-    for _ in range(size):
-        end = find(b"\0", pos)
-        if end < 0 or end + _ENTRY_TAIL >= cursor.size:
-            raise cursor.bad(
-                f"its dictionary ends after {len(ends)} of {size} entries (truncated?)"
-            )
-        starts.append(pos)
-        ends.append(end)
-        pos = end + 1 + _ENTRY_TAIL
-    cursor.pos = pos
-    tails = np.asarray(ends, dtype=np.int64)[:, None] + 1 + np.arange(_ENTRY_TAIL)
-    tail_bytes = np.frombuffer(buffer, dtype=np.uint8)[tails]
+    if size == 0:  # fastText always has `</s>`; the shapes below need an entry
+        empty = np.zeros(0, dtype=np.int64)
+        return _Dictionary([], empty, [], empty, ntokens, pruneidx_size)
+    # Two passes in C, one to find where `size` entries end and one to take their words: a
+    # Python step per entry would cost seconds for a 2,000,000-word dictionary.
+    buffer, start = cursor.buffer, cursor.pos
+    entries = re.compile(rb"(?:[^\0]*\0.{%d}){%d}" % (_ENTRY_TAIL, size), re.DOTALL)
+    whole = entries.match(buffer, start)
+    if whole is None:
+        raise cursor.bad(f"its dictionary does not hold {size} entries (truncated?)")
+    cursor.pos = whole.end()
+    raw = _ENTRY.findall(buffer, start, cursor.pos)
+    sizes = np.fromiter(map(len, raw), dtype=np.int64, count=size) + 1 + _ENTRY_TAIL
+    region = np.frombuffer(buffer, dtype=np.uint8, count=cursor.pos - start, offset=start)
+    tails = np.lib.stride_tricks.sliding_window_view(region, _ENTRY_TAIL)
+    tail_bytes = tails[np.cumsum(sizes) - _ENTRY_TAIL]  # (size, 9), no index per byte
     counts = np.ascontiguousarray(tail_bytes[:, :8]).view("<i8").reshape(size).astype(np.int64)
     types = tail_bytes[:, 8]
     if np.any(types[:nwords] != 0) or np.any(types[nwords:] != 1):
@@ -340,10 +342,9 @@ def _read_dictionary(cursor: _Cursor) -> _Dictionary:
     if np.any(counts < 0):
         raise cursor.bad("its dictionary has a negative count")
     # A word never holds a NUL, so decoding the entries joined by NUL decodes each one.
-    joined = b"\0".join(buffer[start:end] for start, end in zip(starts, ends, strict=True))
-    entries = decode(joined).split("\0") if size else []
+    strings = decode(b"\0".join(raw)).split("\0")
     return _Dictionary(
-        entries[:nwords], counts[:nwords], entries[nwords:], counts[nwords:], ntokens, pruneidx_size
+        strings[:nwords], counts[:nwords], strings[nwords:], counts[nwords:], ntokens, pruneidx_size
     )
 
 

@@ -200,8 +200,8 @@ def test_quantizers_with_a_shorter_last_piece_and_norms_decode() -> None:
     assert (matrix.quantizer.dim, matrix.quantizer.dsub, matrix.quantizer.lastdsub) == (6, 4, 2)
 
 
-def _with(data: bytes, offset: int, layout: str, value: int) -> bytes:
-    packed = struct.pack(layout, value)
+def _with(data: bytes, offset: int, layout: str, *values: int) -> bytes:
+    packed = struct.pack(layout, *values)
     return data[:offset] + packed + data[offset + len(packed) :]
 
 
@@ -226,6 +226,8 @@ def test_version_11_supervised_models_load_without_character_ngrams(tmp_path: Pa
         # fastText refuses dense models with a pruned dictionary (its issue #332).
         (_with(_bytes(SMALLEST), DICTIONARY_AT + 20, "<q", 0), "pruned but its input matrix"),
         (_with(_bytes(SMALLEST), 8 + 24, "<i", 7), "loss 7 is not one of fastText's"),
+        # An empty dictionary: its first entry, `</s>`, is then read as the next field.
+        (_with(_bytes(SMALLEST), DICTIONARY_AT, "<iii", 0, 0, 0), "input flag is 60, not a"),
     ],
 )
 def test_files_that_are_not_fasttext_models_are_refused_in_one_line(
