@@ -210,8 +210,8 @@ def _parse(cursor: _Cursor) -> FastTextFile:
     input_rows = len(words) + (args.bucket if pruneidx is None else len(pruneidx))
     quantized = cursor.flag("the quantized-input flag")
     if pruneidx is not None and not quantized:
-        # fastText refuses these too: dense models written in May 2017 stored an empty index
-        # as "pruned", which would drop every n-gram (fastText issue #332).
+        # fastText refuses these too (its issue #332): builds of early May 2017 wrote 0 for an
+        # unpruned dictionary, which reads as "pruned, every n-gram dropped".
         raise cursor.bad("its dictionary is pruned but its input matrix is not quantized")
     input_matrix = _read_matrix(cursor, "the input matrix", quantized, input_rows, args.dim)
     qout = cursor.flag("the quantized-output flag")
