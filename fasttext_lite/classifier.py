@@ -28,7 +28,7 @@ from fasttext_lite import params as schema
 from fasttext_lite.errors import ParameterError, TrainingError, not_fitted
 from fasttext_lite.explain import Explanation
 from fasttext_lite.features.featurizer import Featurizer
-from fasttext_lite.formats import model_file
+from fasttext_lite.formats import container, fasttext_model, model_file
 from fasttext_lite.inference import Predictor
 from fasttext_lite.labels import names_of as label_names
 from fasttext_lite.losses import TopLabels, make_loss
@@ -249,6 +249,7 @@ class FastTextClassifier:
         )
         self.model_ = model
         self._neighbour_index: vectors.NeighbourIndex | None = None
+        self._from_fasttext = False
         self.classes_ = labels_module.classes(vocab.labels, None)
         self.summary_ = summary
 
@@ -277,7 +278,12 @@ class FastTextClassifier:
         """A `Predictor` for this model: reads chunks of lines and gives their labels."""
         if not hasattr(self, "model_"):
             raise not_fitted("this FastTextClassifier is not fitted yet; call fit or load")
-        loss = make_loss(self.loss, self.vocabulary_.label_counts, neg=self.neg)
+        loss = make_loss(
+            self.loss,
+            self.vocabulary_.label_counts,
+            neg=self.neg,
+            fasttext_sigmoid=self._from_fasttext,
+        )
         return Predictor(self.featurizer_, self.model_, loss, *self._prefixes())
 
     def predict(self, texts: Iterable[str | bytes]) -> npt.NDArray[Any]:
@@ -439,9 +445,14 @@ class FastTextClassifier:
 
     @classmethod
     def load(cls, path: str | Path, *, mmap: bool = False) -> FastTextClassifier:
-        """Read a model written by `save`; anything else raises `ModelFileError`. With
-        `mmap`, its matrices are read-only memory maps of the file, so that processes
-        predicting with one model file share one copy of it in memory."""
+        """Read a model written by `save`, or fastText's `.bin` / `.ftz`; anything else raises
+        `ModelFileError`. With `mmap`, its matrices are read-only memory maps of the file, so
+        that processes predicting with one model file share one copy of it in memory (a
+        fastText file's dense matrices always are)."""
+        if container.is_fasttext(path):
+            clf = cls._from_parts(fasttext_model.load(path))
+            clf._from_fasttext = True  # it predicts as fastText computes (its sigmoid table)
+            return clf
         return cls._from_parts(model_file.load(path, mmap=mmap))
 
     @classmethod

@@ -11,7 +11,7 @@ import click
 from fasttext_lite import params
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.cli.options import DEFAULT_MODEL, PATH, echo
-from fasttext_lite.formats import container
+from fasttext_lite.formats import container, fasttext_bin
 
 # Labels and words named in the summary, most frequent first.
 _SHOWN = 10
@@ -61,7 +61,12 @@ def info(
             for word, count in zip(vocab.words, vocab.word_counts, strict=True):
                 echo(f"{word}\t{count}")
         return
-    header = container.read_header(model_path)
+    if container.is_fasttext(model_path):
+        found = fasttext_bin.read(model_path)
+        kind = "quantized fastText .ftz" if found.quantized else "fastText .bin"
+        header = {"format_version": f"{found.version} ({kind})", "ftl_version": None}
+    else:
+        header = container.read_header(model_path)
     stored = {name: getattr(clf, name) for name in params.MODEL_PARAMS}
     summary = {f"trained_{k}": v for k, v in vars(clf.summary_).items() if v not in (None, [])}
     if as_json:
@@ -82,8 +87,13 @@ def info(
         echo(json.dumps(record))
         return
     lines = {
-        "file": f"{model_path} ({Path(model_path).stat().st_size} bytes, ftl model format"
-        f" {header['format_version']}, written by ftl {header.get('ftl_version')})",
+        "file": f"{model_path} ({Path(model_path).stat().st_size} bytes, "
+        + (
+            f"ftl model format {header['format_version']}, written by ftl"
+            f" {header.get('ftl_version')})"
+            if header.get("ftl_version")
+            else f"file format {header['format_version']})"
+        ),
         **{name: str(value) for name, value in stored.items()},
         "words": f"{len(vocab.words)} ({_most_frequent(vocab.words, vocab.word_counts)})",
         "labels": f"{len(vocab.labels)} ("

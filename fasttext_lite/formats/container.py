@@ -70,6 +70,15 @@ def is_model(path: str | Path) -> bool:
     return start.startswith(MAGIC) or start.startswith(FASTTEXT_BIN_MAGIC)
 
 
+def is_fasttext(path: str | Path) -> bool:
+    """Whether `path` starts as fastText's `.bin` and `.ftz` files do."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(FASTTEXT_BIN_MAGIC)) == FASTTEXT_BIN_MAGIC
+    except OSError:
+        return False  # the loader that follows says what is wrong
+
+
 def check_replaceable(path: str | Path, *, inputs: tuple[str | Path, ...], force: bool) -> None:
     """Raise `ModelFileError` if writing a model to `path` would destroy data: an input of the
     same run (also through a link), or, unless `force`, a file that is not a model."""
@@ -267,8 +276,8 @@ def _read_header(
         raise ModelFileError(f"{path}: is empty, not a model; train one with `ftl train`")
     if preamble[:4] == FASTTEXT_BIN_MAGIC:
         raise ModelFileError(
-            f"{path}: is a fastText .bin model, which fasttext_lite cannot read; use it with"
-            " fastText (the `fasttext` Python package), or retrain with `ftl train`"
+            f"{path}: is a fastText model, not an ftl container; load it with"
+            " FastTextClassifier.load (or give it to any ftl command)"
         )
     if not preamble.startswith(MAGIC):
         raise ModelFileError(

@@ -18,12 +18,18 @@ LOSSES: dict[str, LossFactory] = {
 }
 
 
-def make_loss(name: str, label_counts: Sequence[int], *, neg: int = 5) -> Loss:
+def make_loss(
+    name: str, label_counts: Sequence[int], *, neg: int = 5, fasttext_sigmoid: bool = False
+) -> Loss:
     """The loss `name` for labels with these counts (hierarchical softmax builds its tree
-    from them; negative sampling draws by them, `neg` a line)."""
-    if name == "ns":  # the one loss with an option
-        return NegativeSampling(label_counts, neg=neg)
-    return LOSSES[name](label_counts)
+    from them; negative sampling draws by them, `neg` a line). With `fasttext_sigmoid`, the
+    sigmoid losses predict with fastText's table sigmoid, as for models fastText trained."""
+    loss: Loss = (
+        NegativeSampling(label_counts, neg=neg) if name == "ns" else LOSSES[name](label_counts)
+    )
+    if fasttext_sigmoid and isinstance(loss, (OneVsAll, NegativeSampling)):
+        loss.fasttext_table = True
+    return loss
 
 
 __all__ = ["LOSSES", "Loss", "OutputGradient", "TopLabels", "make_loss"]

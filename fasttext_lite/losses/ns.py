@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from fasttext_lite.arrays.bags import Bags
 from fasttext_lite.losses.base import FloatArray, OutputGradient, TopLabels, top_k_of
-from fasttext_lite.losses.ova import sigmoid
+from fasttext_lite.losses.ova import sigmoid, sigmoid_table
 
 # fastText draws negatives from a table of label ids, each label repeated
 # ceil(count^0.5 / sum(count^0.5) x NEGATIVE_TABLE_SIZE) times; drawing a place in a table of
@@ -48,6 +48,9 @@ class NegativeSampling:
     """
 
     multi_label = False
+
+    # Predict with fastText's table sigmoid (for models fastText trained) or the exact one.
+    fasttext_table = False
 
     def __init__(self, label_counts: Sequence[int], neg: int = 5) -> None:
         self.output_rows = len(label_counts)
@@ -116,7 +119,8 @@ class NegativeSampling:
 
     def probabilities(self, output: FloatArray, hidden: FloatArray) -> FloatArray:
         """Each label's sigmoid, as fastText's predict gives for ns (not normalised)."""
-        return sigmoid(hidden @ output.T)
+        scores = hidden @ output.T
+        return sigmoid_table(scores) if self.fasttext_table else sigmoid(scores)
 
     def top_k(self, output: FloatArray, hidden: FloatArray, k: int, threshold: float) -> TopLabels:
         probs = self.probabilities(output, hidden).astype(np.float32, copy=False)
