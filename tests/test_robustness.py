@@ -18,6 +18,7 @@ import struct
 import subprocess
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -606,24 +607,24 @@ def test_a_failed_or_interrupted_save_keeps_the_earlier_model(
     assert listing(tmp_path) == ["out.ftl"]
 
 
-def _wait_until_reading(process: subprocess.Popen[bytes], corpus: Path) -> None:
-    """Block until the process (or a worker it forked) has the corpus open: imports are done,
-    `train` has begun."""
+def _reading(process: subprocess.Popen[bytes], corpus: Path) -> bool:
+    """Whether the process, or a worker it forked, has the corpus open."""
+    for pid in {process.pid, *_processes_running(str(corpus))}:
+        fds = Path(f"/proc/{pid}/fd")
+        for fd in fds.iterdir() if fds.exists() else []:
+            with contextlib.suppress(OSError):  # closed meanwhile
+                if os.readlink(fd) == str(corpus):
+                    return True
+    return False
+
+
+def _wait_for(process: subprocess.Popen[bytes], condition: Callable[[], bool], what: str) -> None:
+    """Block until `condition()` holds, failing if the process ends first or 30 s pass."""
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with_corpus = False
-        for pid in {process.pid, *_processes_running(str(corpus))}:
-            fds = Path(f"/proc/{pid}/fd")
-            for fd in fds.iterdir() if fds.exists() else []:
-                try:
-                    with_corpus = with_corpus or os.readlink(fd) == str(corpus)
-                except OSError:
-                    continue
-        if with_corpus:
-            return
+    while not condition():
         assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"the process did not {what} within 30 s"
         time.sleep(0.01)
-    raise AssertionError("the process never opened the corpus")
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
@@ -645,8 +646,12 @@ def test_signal_during_training_keeps_the_earlier_model(
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_until_reading(process, big_corpus)
-        time.sleep(0.5)
+        # Imports done, the corpus read, and with --thread 2 the workers at work.
+        _wait_for(process, lambda: _reading(process, big_corpus), "open the corpus")
+        _wait_for(process, lambda: not _reading(process, big_corpus), "finish reading")
+        forked = 0 if thread == "1" else int(thread)  # the processes besides this one
+        processes = partial(_processes_running, str(big_corpus))
+        _wait_for(process, lambda: len(processes()) > forked, "start its workers")
         process.send_signal(sig)
         stdout, stderr = process.communicate(timeout=30)
     finally:
