@@ -42,10 +42,15 @@ def test_select_keeps_the_chosen_lines_in_order(keep: list[bool]) -> None:
     assert as_lists(selected) == [line for line, kept in zip(LINES, keep, strict=True) if kept]
 
 
-def test_weights_average_each_line_and_leave_empty_lines_empty() -> None:
-    weights = Bags.of(LINES).weights(5).toarray()
-    np.testing.assert_allclose(weights.sum(axis=1), [1, 0, 1, 1, 0, 1])
-    assert weights[0, 3] == pytest.approx(2 / 3) and weights[3, 0] == pytest.approx(1 / 2)
+def test_weights_weigh_each_occurrence_one_over_the_line_length() -> None:
+    """So that weights @ A averages each line's rows; an empty line's row stays zero."""
+    expected = np.zeros((len(LINES), 5))
+    for i, line in enumerate(LINES):
+        for j in line:
+            expected[i, j] += 1 / len(line)
+    weights = Bags.of(LINES).weights(5)
+    assert weights.shape == (len(LINES), 5)
+    np.testing.assert_allclose(weights.toarray(), expected, rtol=1e-15)
 
 
 @pytest.mark.parametrize(

@@ -162,11 +162,6 @@ def averaging_weights(lines: list[list[int]]) -> sp.csr_array:
     return sp.csr_array(dense)
 
 
-def test_bags_weigh_each_occurrence_one_over_the_line_length() -> None:
-    weights = Bags.of(LINES).weights(NROWS_A)
-    np.testing.assert_allclose(weights.toarray(), averaging_weights(LINES).toarray(), rtol=1e-15)
-
-
 def random_model(seed: int, *, nrows: int = NROWS_A, scale: float = 1.0) -> Model:
     """Normal A (nrows x DIM) and B (NLABELS x DIM, times `scale`)."""
     rng = np.random.default_rng(seed)
