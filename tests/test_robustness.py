@@ -287,7 +287,7 @@ BAD_MODELS = {
     "empty": "is empty, not a model",
     "truncated": "truncated",
     "flipped": "fails its checksum (the file is corrupt)",
-    "fasttext-bin": "is a fastText .bin model, which fasttext_lite cannot read",
+    "fasttext-bin": "not a valid fastText model: loss 0 is not one of fastText's",
     "newer": "written in model format 99 by a newer fasttext_lite",
     "trailing": "1 unexpected bytes at its end",
     "shape": "bytes do not match shape [3, 20]",

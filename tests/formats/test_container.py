@@ -126,9 +126,9 @@ def test_text_file(tmp_path: Path, support_train: Path) -> None:
         container.load(support_train)
 
 
-def test_fasttext_bin(tmp_path: Path) -> None:
+def test_a_fasttext_file_is_pointed_to_the_loader_that_reads_it(tmp_path: Path) -> None:
     data = struct.pack("<ii", 793712314, 12) + bytes(200)
-    with pytest.raises(ModelFileError, match=r"fastText \.bin model.*fasttext"):
+    with pytest.raises(ModelFileError, match=r"is a fastText model.*FastTextClassifier\.load"):
         container.load(_write(tmp_path / "m.bin", data))
 
 

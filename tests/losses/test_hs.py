@@ -587,10 +587,6 @@ def test_classifier_trains_and_predicts_with_hs(tmp_path: Path) -> None:
     assert clf.top_k(["a0 a1"], k=1)[0][0].label == "a"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="formats/model_file.py requires one row of B per label; hs has nlabels - 1",
-)
 def test_an_hs_model_reads_back_as_written(tmp_path: Path) -> None:
     clf = hs_classifier(tmp_path)
     clf.save(tmp_path / "hs.ftl")
