@@ -28,13 +28,27 @@ def _fails(index: int) -> None:
     time.sleep(60)  # the healthy worker: stopped by the parent, not waited for
 
 
-def test_a_failing_worker_stops_the_others_and_raises_its_message() -> None:
+def test_a_failing_worker_stops_the_others_and_raises_its_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forked: list[int] = []
+    fork = os.fork
+
+    def recording() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording)
     started = time.monotonic()
     with pytest.raises(TrainingError, match=r"ValueError: worker one broke"):
         workers.run(_fails, 2)
     assert time.monotonic() - started < 10
-    with pytest.raises(ChildProcessError):  # every worker was reaped
-        os.waitpid(-1, os.WNOHANG)
+    assert len(forked) == 2
+    for pid in forked:  # every worker was reaped (other tests' children may still run)
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def _out_of_memory(index: int) -> None:
