@@ -1,5 +1,5 @@
 """Helpers more than one test module uses: running the CLI, reading bags and scans back as
-lists, and the type of conftest's `rewrite_header` fixture."""
+lists, the type of conftest's `rewrite_header` fixture, and finite differences."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from click.testing import CliRunner, Result
 from reference import Example
 
@@ -51,3 +53,20 @@ def _lines_of(table: TokenTable) -> list[list[str]]:
         [table.tokens[t] for t in table.occurrences[end - n : end]]
         for n, end in zip(table.lengths.tolist(), ends.tolist(), strict=True)
     ]
+
+
+def central_difference(
+    f: Callable[[], float], array: npt.NDArray[np.floating]
+) -> npt.NDArray[np.floating]:
+    """d f / d array by central differences (steps of 1e-6), perturbing `array` in place and
+    restoring it."""
+    grad = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        original = array[index]
+        array[index] = original + 1e-6
+        up = f()
+        array[index] = original - 1e-6
+        down = f()
+        array[index] = original
+        grad[index] = (up - down) / 2e-6
+    return grad

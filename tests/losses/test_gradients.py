@@ -7,13 +7,13 @@ All in float64 so that the tolerances can be tight.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 import scipy.sparse as sp
+from helpers import central_difference
 
 from fasttext_lite.arrays.bags import Bags
 from fasttext_lite.losses import LOSSES, Loss, OutputGradient, make_loss
@@ -52,20 +52,6 @@ def gold_bags(loss: Loss, gold: list[list[int]]) -> Bags:
 def gradient(loss: Loss, output: FloatArray, hidden: FloatArray, gold: Bags) -> OutputGradient:
     # The same random stream for every call, so that a loss that samples samples alike.
     return loss.gradient(output, hidden, gold, np.random.default_rng(0))
-
-
-def central_difference(f: Callable[[], float], array: FloatArray) -> FloatArray:
-    """d f / d array by central differences, perturbing `array` in place and restoring it."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + EPS
-        up = f()
-        array[index] = original - EPS
-        down = f()
-        array[index] = original
-        grad[index] = (up - down) / (2 * EPS)
-    return grad
 
 
 def dense_output_gradient(out: OutputGradient, nrows: int) -> FloatArray:

@@ -13,13 +13,13 @@ import heapq
 import json
 import math
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from helpers import central_difference
 
 from fasttext_lite import FastTextClassifier
 from fasttext_lite.arrays.bags import Bags
@@ -304,19 +304,6 @@ def test_top_k_of_no_labels_and_of_no_lines() -> None:
 EPS = 1e-6
 COUNTS = [40, 20, 9, 7, 5, 3, 2, 1]  # a tree three and four deep
 GOLD = [[0], [5], [5], [7], [2], [3, 6]]  # shared paths; one line with two gold labels
-
-
-def central_difference(f: Callable[[], float], array: FloatArray) -> FloatArray:
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + EPS
-        up = f()
-        array[index] = original - EPS
-        down = f()
-        array[index] = original
-        grad[index] = (up - down) / (2 * EPS)
-    return grad
 
 
 @pytest.mark.parametrize("scale", [0.1, 1.0, 5.0])

@@ -7,11 +7,10 @@ All in float64 so that the tolerances can be tight.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import numpy.typing as npt
 import pytest
+from helpers import central_difference
 
 from fasttext_lite.arrays.bags import Bags
 from fasttext_lite.losses import make_loss
@@ -28,20 +27,6 @@ COUNTS = [1, 4, 16, 64, 256, 1024]
 
 def sigmoid(x: float) -> float:
     return float(1.0 / (1.0 + np.exp(-x)))
-
-
-def central_difference(f: Callable[[], float], array: FloatArray) -> FloatArray:
-    """d f / d array by central differences, perturbing `array` in place and restoring it."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + EPS
-        up = f()
-        array[index] = original - EPS
-        down = f()
-        array[index] = original
-        grad[index] = (up - down) / (2 * EPS)
-    return grad
 
 
 def test_make_loss_ns_samples_five_negatives_over_one_row_per_label() -> None:
