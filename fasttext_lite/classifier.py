@@ -190,7 +190,7 @@ class FastTextClassifier:
                     "valid_split", f"{self.valid_split} holds out no line of {name}; raise it"
                 )
             valid_lines = holdout.held
-        with self._progress_bar(int(data.tokens.sum()) * self.epoch) as (report, note):
+        with self._progress_bar(int(data.tokens_per_line.sum()) * self.epoch) as (report, note):
             validator = None
             if valid_lines is not None:
                 predictor = Predictor(ready.featurizer, model, ready.loss, *self._prefixes())
@@ -212,12 +212,12 @@ class FastTextClassifier:
         if not (np.isfinite(model.input).all() and np.isfinite(model.output).all()):
             raise TrainingError(f"training diverged; try a smaller learning rate than {self.lr}")
         summary = TrainingSummary(
-            lines=ready.lines,
+            lines=ready.nlines,
             examples=data.rows.nlines,
             unlabelled=ready.unlabelled,
             words=len(ready.vocab.words),
             labels=len(ready.vocab.labels),
-            tokens=ready.tokens,
+            tokens=ready.ntokens,
             seconds=time.perf_counter() - started,
             epochs=epochs,
             best_epoch=None if validator is None or not validator.best else validator.best.epoch,

@@ -109,7 +109,7 @@ class Predictor:
         if len(words.keys) > self._cache.size:
             self._cache.add(words.keys[self._cache.size :])
         features = self.featurizer.transform_lines(
-            self._cache.tokens, words.occurrences, words.lengths
+            self._cache.features, words.occurrences, words.lengths
         )
         blank = (words.lengths == 1) & (scan.labels.lengths == 0)
         return Read(features, scan.labels, blank)

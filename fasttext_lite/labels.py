@@ -70,7 +70,3 @@ def classes(names: Sequence[str], given: dict[str, Hashable] | None) -> npt.NDAr
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
-
-
-def all_integers(given: dict[str, Hashable]) -> bool:
-    return all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in given.values())

@@ -55,7 +55,8 @@ class Vocabulary:
         >>> vocab.words, ids.words.tolist()  # the scan saw a, b, </s>
         (['b', 'a', '</s>'], [1, 0, 2])
         """
-        ids = ScanIds(numbered(scan.words, min_count), numbered(scan.labels, min_count_label))
+        words_by_count = ids_by_count(scan.words, min_count)
+        ids = ScanIds(words_by_count, ids_by_count(scan.labels, min_count_label))
         words, word_counts = _by_id(scan.words, ids.words)
         labels, label_counts = _by_id(scan.labels, ids.labels)
         return cls(words, word_counts, labels, label_counts), ids
@@ -115,15 +116,15 @@ class ScanIds(NamedTuple):
 def _by_id(table: TokenTable, ids: npt.NDArray[np.int64]) -> tuple[list[str], list[int]]:
     kept = np.flatnonzero(ids >= 0)
     order = kept[np.argsort(ids[kept])]
-    tokens = table.tokens
+    tokens = table.decoded
     return [tokens[i] for i in order], table.counts()[order].tolist()
 
 
-def numbered(table: TokenTable, minimum: int) -> npt.NDArray[np.int64]:
+def ids_by_count(table: TokenTable, minimum: int) -> npt.NDArray[np.int64]:
     """The id of each of the table's tokens in the vocabulary `Vocabulary.build` makes with
     this minimum count, or -1 for a token it prunes.
 
-    >>> numbered(TokenTable.of([["a", "b", "b", "c"]]), 1).tolist()
+    >>> ids_by_count(TokenTable.of([["a", "b", "b", "c"]]), 1).tolist()
     [1, 0, 2]
     """
     counts = table.counts()

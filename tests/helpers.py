@@ -50,7 +50,7 @@ def examples_of(scan: Scan) -> list[Example]:
 def _lines_of(table: TokenTable) -> list[list[str]]:
     ends = table.lengths.cumsum()
     return [
-        [table.tokens[t] for t in table.occurrences[end - n : end]]
+        [table.decoded[t] for t in table.occurrences[end - n : end]]
         for n, end in zip(table.lengths.tolist(), ends.tolist(), strict=True)
     ]
 

@@ -85,7 +85,7 @@ def parse_line(line: bytes | str, label_prefix: str = DEFAULT_LABEL_PREFIX) -> E
 def featurize(featurizer: Featurizer, examples: Sequence[Example]) -> Bags:
     """The feature ids of each parsed line, a repeated feature once per occurrence."""
     table = TokenTable.of(example.words for example in examples)
-    return featurize_table(featurizer, table.tokens, table.occurrences, table.lengths)
+    return featurize_table(featurizer, table.decoded, table.occurrences, table.lengths)
 
 
 def featurize_table(

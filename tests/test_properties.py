@@ -100,7 +100,7 @@ def test_scanning_blocks_of_lines_equals_parsing_each_line(
     for block in blocks:
         scan.add_lines([line.replace(b"\n", b" ") for line in block])
     examples = [parse_line(line.replace(b"\n", b" "), prefix) for block in blocks for line in block]
-    assert scan.lines == len(examples)
+    assert scan.nlines == len(examples)
     assert examples_of(scan) == examples
 
 

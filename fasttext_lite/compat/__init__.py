@@ -76,9 +76,6 @@ _FTL_NAMES = {
     "pretrainedVectors": "pretrained_vectors",
     "seed": "seed",
 }
-# Options that change nothing in supervised training here: ws and t belong to word-vector
-# training, lrUpdateRate to fastText's scheduling (ftl updates the rate every batch).
-_NO_EFFECT = {"ws", "t", "lrUpdateRate"}
 
 
 def tokenize(text: str) -> list[str]:

@@ -92,7 +92,7 @@ class TokenFeatureCache:
         self._nfeatures = 0
 
     @property
-    def tokens(self) -> TokenFeatures:
+    def features(self) -> TokenFeatures:
         word_ids, indptr, features, hashes = self._store
         return TokenFeatures(
             word_ids[: self.size],

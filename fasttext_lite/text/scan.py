@@ -51,7 +51,7 @@ class TokenTable:
     `SpooledBags`: a large corpus's lines wait in a temporary file), with each token's count.
 
     >>> table = TokenTable.of([["a", "b", "a"], ["b"]])
-    >>> table.tokens, table.occurrences.tolist(), table.lengths.tolist(), table.counts().tolist()
+    >>> table.decoded, table.occurrences.tolist(), table.lengths.tolist(), table.counts().tolist()
     (['a', 'b'], [0, 1, 0, 1], [3, 1], [2, 2])
     """
 
@@ -84,7 +84,7 @@ class TokenTable:
         return self.index.order
 
     @property
-    def tokens(self) -> list[str]:
+    def decoded(self) -> list[str]:
         """The distinct tokens as str (bytes keys decoded, undecodable bytes escaped)."""
         return [t if isinstance(t, str) else decode(t) for t in self.keys]
 
@@ -293,7 +293,7 @@ class Scan:
         return positions
 
     @property
-    def lines(self) -> int:
+    def nlines(self) -> int:
         return len(self.words.lengths)
 
     @property
@@ -301,6 +301,6 @@ class Scan:
         return int(np.count_nonzero(self.labels.lengths == 0))
 
     @property
-    def tokens(self) -> int:
+    def ntokens(self) -> int:
         """Tokens read, words, labels and `</s>` alike, as fastText counts them."""
         return int(self.words.lengths.sum() + self.labels.lengths.sum())

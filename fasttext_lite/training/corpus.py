@@ -47,9 +47,9 @@ class Prepared(NamedTuple):
     loss: Loss
     model: Model  # at its initial values
     data: TrainingData
-    lines: int  # read
+    nlines: int  # read
     unlabelled: int  # lines without a label
-    tokens: int  # read: words, labels and `</s>`
+    ntokens: int  # read: words, labels and `</s>`
 
 
 class Holdout:
@@ -202,7 +202,7 @@ def prepare(
         maxn=params["maxn"],
     )
     loss = make_loss(params["loss"], vocab.label_counts, neg=params["neg"])
-    lines, tokens, unlabelled = scan.lines, scan.tokens, scan.unlabelled_lines
+    nlines, ntokens, unlabelled = scan.nlines, scan.ntokens, scan.unlabelled_lines
     labels = label_bags(scan.labels, scan_ids.labels)
     sizes = _tokens_per_line(scan)
     line_weights = scan.line_weights()
@@ -262,7 +262,7 @@ def prepare(
         line_weights[keep].astype(np.float32) if weighted else None,
         _label_weights(params["class_weight"], params["label_prefix"], vocab, kept),
     )
-    return Prepared(vocab, featurizer, loss, model, data, lines, unlabelled, tokens)
+    return Prepared(vocab, featurizer, loss, model, data, nlines, unlabelled, ntokens)
 
 
 def _label_weights(
@@ -353,7 +353,7 @@ def _word_ids(vocab: Vocabulary, words: list[bytes]) -> npt.NDArray[np.int64]:
 
 def _vocabulary(scan: Scan, params: Mapping[str, Any], name: str) -> tuple[Vocabulary, ScanIds]:
     """The vocabulary, or an error saying why the corpus cannot train a classifier."""
-    if scan.lines == 0:
+    if scan.nlines == 0:
         raise DataError(f"{name}: is empty; give one labelled example per line")
     if not scan.labels.keys:
         prefix = params["label_prefix"]

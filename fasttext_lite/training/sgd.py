@@ -100,7 +100,7 @@ class TrainingData(NamedTuple):
 
     rows: SpooledBags  # each line's rows of A (none empty); a line's hidden vector is their mean
     labels: Bags  # each line's gold label ids
-    tokens: npt.NDArray[np.integer]  # tokens per line (words, labels and </s>), for the lr decay
+    tokens_per_line: npt.NDArray[np.integer]  # words, labels and </s>: the lr decays by them
     # Each line's weight (sample weights), and each label's (class weights); None: all 1.
     line_weights: npt.NDArray[np.float32] | None = None
     label_weights: npt.NDArray[np.float32] | None = None
@@ -130,7 +130,7 @@ def train(
     With `threads` > 1 the lines are split among that many worker processes updating the one
     model; with 1, the result depends only on `rng`.
     """
-    total = int(data.tokens.sum()) * epoch
+    total = int(data.tokens_per_line.sum()) * epoch
     per_block = min(BLOCK_ENTRIES, max(1, data.rows.entries // (MIN_BLOCKS * threads)))
     blocks = data.rows.block_bounds(per_block)
     # Per worker: tokens done, summed loss, lines done. Each worker writes only its own row;
@@ -241,7 +241,7 @@ def _epoch(
         labels = data.labels.take(lines)
         targets = labels if loss.multi_label else _draw_one_label(labels, rng)
         weights = _weights(data, lines, targets)
-        tokens = data.tokens[lines]
+        tokens = data.tokens_per_line[lines]
         order = rng.permutation(lines.size)
         start = 0
         while start < order.size:
@@ -400,7 +400,7 @@ def _step(
         out = loss.gradient(model.output, hidden, gold, rng)
     else:
         out = loss.gradient(model.output, hidden, gold, rng, weights[lines])
-    weights_t = _bounded(batch.weights, out.line_mass).T
+    weights_t = _mass_bounded(batch.weights, out.line_mass).T
     d_input = np.asarray(weights_t @ out.d_hidden)
 
     # Bounded weights times mass: a line over MAX_LINE_MASS counts as much as one at it.
@@ -419,7 +419,7 @@ def _step(
     return out.loss
 
 
-def _bounded(weights: sp.csr_array, line_mass: npt.NDArray[np.floating]) -> sp.csr_array:
+def _mass_bounded(weights: sp.csr_array, line_mass: npt.NDArray[np.floating]) -> sp.csr_array:
     """The averaging weights with each line's row scaled so that its score gradients count at
     most MAX_LINE_MASS towards its step on A (unchanged, and not copied, if none exceeds it)."""
     if line_mass.max(initial=0.0) <= MAX_LINE_MASS:

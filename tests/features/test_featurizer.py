@@ -361,7 +361,7 @@ def test_a_growing_token_cache_equals_featurizing_all_tokens_at_once(
     for start, end in ((0, 1), (1, 4), (4, 4), (4, 21)):  # grows past its room several times
         cache.add(tokens[start:end])
     whole = featurizer.token_features(tokens)
-    for got, expected in zip(cache.tokens, whole, strict=True):
+    for got, expected in zip(cache.features, whole, strict=True):
         if expected is None:
             assert got is None
         else:

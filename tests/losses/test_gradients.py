@@ -23,7 +23,7 @@ from fasttext_lite.training.sgd import (
     MAX_LINE_MASS,
     MAX_ROW_STEP,
     Batcher,
-    _bounded,
+    _mass_bounded,
     _step,
 )
 
@@ -291,11 +291,11 @@ def test_line_bound_scales_only_the_lines_over_it() -> None:
     weights = averaging_weights([[1, 4, 4], [2, 6], [5]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        bounded = _bounded(weights, np.array([0.0, MAX_LINE_MASS / 2, 2 * MAX_LINE_MASS]))
+        bounded = _mass_bounded(weights, np.array([0.0, MAX_LINE_MASS / 2, 2 * MAX_LINE_MASS]))
     np.testing.assert_allclose(
         bounded.toarray(), weights.toarray() * [[1.0], [1.0], [0.5]], rtol=1e-15
     )
-    assert _bounded(weights, np.array([0.0, 1.0, MAX_LINE_MASS])) is weights
+    assert _mass_bounded(weights, np.array([0.0, 1.0, MAX_LINE_MASS])) is weights
 
 
 @pytest.mark.parametrize("seed", range(3))

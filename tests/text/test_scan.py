@@ -56,9 +56,9 @@ def test_blocks_do_not_change_the_tables(cut: int, memory_entries: int) -> None:
     parts = scan_of(lines[:cut], lines[cut:], memory_entries=memory_entries)
     assert_same_table(parts.words, whole.words)
     assert_same_table(parts.labels, whole.labels)
-    assert parts.lines == 4 and parts.unlabelled_lines == 2
+    assert parts.nlines == 4 and parts.unlabelled_lines == 2
     # Words, labels and one `</s>` per line.
-    assert parts.tokens == sum(len(line.split()) + 1 for line in lines)
+    assert parts.ntokens == sum(len(line.split()) + 1 for line in lines)
 
 
 @pytest.mark.parametrize("memory_entries", MEMORY)

@@ -238,7 +238,7 @@ def one_label_per_line(nlines: int, memory_entries: int) -> tuple[Model, Trainin
     """Synthetic lines where line i has the one label i: a target names its line."""
     model, data = synthetic(nlines, nlabels=nlines, memory_entries=memory_entries)
     labels = Bags.of([[line] for line in range(nlines)])
-    return model, TrainingData(data.rows, labels, data.tokens)
+    return model, TrainingData(data.rows, labels, data.tokens_per_line)
 
 
 @pytest.mark.parametrize(
@@ -419,7 +419,7 @@ def test_gold_labels_are_each_lines_distinct_known_labels(
     scan.add_lines(lines)
     vocab, _ = Vocabulary.build(scan, min_count=1, min_count_label=5)
     assert sorted(vocab.labels) == ["a", "b", "c"]
-    gold = label_bags(scan.labels, ids_of(scan.labels.tokens, vocab.label_ids))
+    gold = label_bags(scan.labels, ids_of(scan.labels.decoded, vocab.label_ids))
     assert gold.nlines == len(lines)
     for text, first, last in zip(lines, gold.indptr[:-1], gold.indptr[1:], strict=True):
         names = [vocab.labels[i] for i in gold.indices[first:last]]

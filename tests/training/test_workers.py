@@ -136,7 +136,7 @@ def test_an_empty_file_in_parts_is_empty(tmp_path: Path) -> None:
     path.write_bytes(b"")
     spans = line_spans(path, 3)
     assert spans == [(0, 0)] * 3
-    assert _scan_in_parts(path, spans, (b"__label__", b"__weight__")).lines == 0
+    assert _scan_in_parts(path, spans, (b"__label__", b"__weight__")).nlines == 0
 
 
 def test_only_regular_files_are_read_in_parts(tmp_path: Path) -> None:
