@@ -7,21 +7,14 @@ import json
 import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from helpers import FTL, run
 
 from fasttext_lite import FastTextClassifier
-from fasttext_lite.cli import cli
 from fasttext_lite.cli import train as train_command
-
-FTL = [sys.executable, "-m", "fasttext_lite"]
-
-
-def run(*args: object, stdin: bytes | None = None) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], input=stdin)
 
 
 def train(corpus: Path, output: Path, *extra: str) -> Result:
