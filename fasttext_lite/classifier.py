@@ -295,10 +295,14 @@ class FastTextClassifier:
     def _most_probable(self, texts: Iterable[str | bytes]) -> npt.NDArray[np.intp]:
         _check_texts(texts)
         predictor = self.predictor()
-        chosen = [
-            predictor.top_labels(predictor.read(chunk), 1, 0.0, drop_blank=False).ids[:, 0]
-            for chunk in predictor.chunks(texts)
-        ]
+        chosen = []
+        for chunk in predictor.chunks(texts):
+            read = predictor.read(chunk)
+            ids = predictor.top_labels(read, 1, 0.0, drop_blank=False).ids[:, 0]
+            missing = np.flatnonzero(ids < 0)  # hs's search can prune every label away
+            if missing.size:
+                ids[missing] = predictor.probabilities(read)[missing].argmax(axis=1)
+            chosen.append(ids)
         return np.concatenate([np.zeros(0, np.intp), *chosen])
 
     def predict_proba(self, texts: Iterable[str | bytes]) -> npt.NDArray[np.float32]:
