@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,serve,dask]'
+	# PYTHONWARNINGS: setuptools' notice that an editable install is editable, not a problem.
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[dev,serve,dask]'
 	touch $(STAMP)
 
 install: $(STAMP)
