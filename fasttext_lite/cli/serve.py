@@ -40,6 +40,7 @@ def serve(model_path: str, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "fasttext_lite.integrations.serve:create_app",
         factory=True,
+        http="fasttext_lite.integrations.serve:NoDelayHTTP",
         host=host,
         port=port,
         workers=workers,

@@ -20,6 +20,7 @@ import contextlib
 import json
 import math
 import os
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from fasttext_lite import params
 from fasttext_lite.classifier import FastTextClassifier
@@ -39,6 +41,20 @@ MODEL_VARIABLE = "FTL_SERVE_MODEL"
 MAX_BODY_BYTES = 1 << 20
 MAX_TEXTS = 1000
 MAX_BATCH_TEXTS = 4096
+
+
+class NoDelayHTTP(H11Protocol):
+    """Uvicorn's HTTP protocol with Nagle's algorithm off on every connection. With
+    `--workers` > 1 the listening socket reaches the workers without its protocol number, so
+    asyncio no longer sets TCP_NODELAY, and every keep-alive answer waited about 42 ms for the
+    client's delayed ACK (178 requests/s against 1,149 with one worker)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
 
 class BadRequest(Exception):
