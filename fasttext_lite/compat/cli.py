@@ -18,6 +18,7 @@ import numpy.typing as npt
 from fasttext_lite.compat import _SUPERVISED_DEFAULTS, load_model, train_supervised
 from fasttext_lite.compat.model import FastText
 from fasttext_lite.errors import FtlError
+from fasttext_lite.formats import container
 from fasttext_lite.text.lines import STDIN, read_batches
 from fasttext_lite.text.tokens import decode, encode_token, split_lines
 
@@ -112,8 +113,14 @@ def supervised(args: list[str], out: BinaryIO) -> None:
         raise UsageError("empty input or output path")
     if settings.get("loss") == "one-vs-all":
         settings["loss"] = "ova"
+    container.check_writable(f"{output}.bin")  # before training, not after
     model = train_supervised(**settings)
-    model.save_model(f"{output}.bin")
+    # Writing fastText's own .bin is not in ftl yet: the file has ftl's format, which every
+    # fasttext-compat and ftl command reads (they tell formats by their first bytes).
+    model.classifier.save(f"{output}.bin")
+    sys.stderr.write(
+        f"Note: {output}.bin is in ftl's format (fastText's .bin writing is not in ftl yet)\n"
+    )
     _save_vectors(model, f"{output}.vec")
 
 

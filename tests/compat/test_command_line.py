@@ -119,3 +119,19 @@ def test_bad_command_lines_are_one_line_errors(args: list[str], message: str) ->
 def test_no_command_prints_the_usage() -> None:
     done = compat()
     assert done.returncode == 1 and b"supervised" in done.stderr
+
+
+def test_supervised_writes_a_model_and_its_vectors_that_the_other_commands_read(
+    support_train: Path, support_valid: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "model"
+    done = compat(
+        "supervised", "-input", support_train, "-output", output, "-epoch", "10", "-lr", "0.5",
+        "-dim", "8", "-verbose", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert b"ftl's format" in done.stderr
+    counts = (tmp_path / "model.vec").read_text().splitlines()
+    assert counts[0].split() == [str(len(counts) - 1), "8"]
+    tested = compat("test", f"{output}.bin", support_valid).stdout.decode().splitlines()
+    assert tested[0] == "N\t100" and float(tested[1].split("\t")[1]) > 0.5
