@@ -143,9 +143,7 @@ def _scan_in_parts(
         try:
             parts = [stack.enter_context(tempfile.TemporaryFile()) for _ in spans]
         except OSError as error:
-            raise StorageError(
-                no_room(f"{path}: cannot keep the parts read", error, hint)
-            ) from None
+            raise StorageError(no_room(what, error, hint)) from None
 
         def scan_part(index: int) -> None:
             part = Scan(prefixes[0], weight_prefix=prefixes[1])
