@@ -95,6 +95,11 @@ class Bags(NamedTuple):
     def sizes(self) -> npt.NDArray[np.int64]:
         return np.diff(self.indptr)
 
+    @property
+    def owners(self) -> npt.NDArray[np.int64]:
+        """The line of each id in `indices`."""
+        return np.repeat(np.arange(self.nlines, dtype=np.int64), self.sizes)
+
     def take(self, lines: IntArray) -> Bags:
         """The bags of `lines`, in that order.
 

@@ -60,7 +60,7 @@ class HierarchicalSoftmax:
         """The summed loss of each line's gold labels (the trainer gives one per line); with
         `weights`, each line's gradients scaled by its weight (the loss unweighted)."""
         labels = gold.indices
-        owner = np.repeat(np.arange(gold.nlines), gold.sizes)  # each gold label's line
+        owner = gold.owners  # each gold label's line
         paths, mask = self.tree.paths[labels], self._mask[labels]
         codes = self.tree.codes[labels].astype(hidden.dtype)
         nodes = output[paths]  # (golds, depth, dim): each gold's path rows, padding included

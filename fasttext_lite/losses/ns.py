@@ -88,7 +88,7 @@ class NegativeSampling:
         """The summed loss of each line's gold labels, each with its own negatives (the trainer
         gives one gold label per line)."""
         targets = gold.indices
-        owner = np.repeat(np.arange(gold.nlines), gold.sizes)  # each gold label's line
+        owner = gold.owners  # each gold label's line
         rows = np.concatenate([targets[:, None], self.negatives(targets, rng)], axis=1)
         is_gold = np.zeros(rows.shape, hidden.dtype)
         is_gold[:, 0] = 1.0

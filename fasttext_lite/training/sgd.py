@@ -311,8 +311,8 @@ def _weights(
         weights *= data.line_weights[lines]
     if data.label_weights is not None:
         if isinstance(targets, Bags):
-            owner = np.repeat(np.arange(targets.nlines), targets.sizes)
-            summed = np.bincount(owner, data.label_weights[targets.indices], targets.nlines)
+            per_label = data.label_weights[targets.indices]
+            summed = np.bincount(targets.owners, per_label, targets.nlines)
             weights *= (summed / np.maximum(targets.sizes, 1)).astype(np.float32)
         else:
             weights *= data.label_weights[targets]

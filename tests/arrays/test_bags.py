@@ -42,6 +42,12 @@ def test_select_keeps_the_chosen_lines_in_order(keep: list[bool]) -> None:
     assert as_lists(selected) == [line for line, kept in zip(LINES, keep, strict=True) if kept]
 
 
+def test_owners_name_the_line_of_each_id_skipping_empty_lines() -> None:
+    owners = Bags.of(LINES).owners.tolist()
+    assert owners == [line for line, ids in enumerate(LINES) for _ in ids]
+    assert owners == [0, 0, 0, 2, 3, 3, 3, 3, 5]
+
+
 def test_weights_weigh_each_occurrence_one_over_the_line_length() -> None:
     """So that weights @ A averages each line's rows; an empty line's row stays zero."""
     expected = np.zeros((len(LINES), 5))
