@@ -141,3 +141,12 @@ def top_k_of(probs: npt.NDArray[np.float32], k: int, threshold: float) -> TopLab
     top[dropped] = -1
     top_p[dropped] = 0.0
     return TopLabels(top, top_p)
+
+
+def per_line(values: FloatArray, owner: npt.NDArray[np.integer], nlines: int) -> FloatArray:
+    """Sums of the rows of `values` by the line that owns each (as is, for one per line)."""
+    if owner.size == nlines and np.array_equal(owner, np.arange(nlines)):
+        return values
+    summed = np.zeros((nlines, *values.shape[1:]), values.dtype)
+    np.add.at(summed, owner, values)
+    return summed

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fasttext_lite.arrays.bags import Bags
-from fasttext_lite.losses.base import FloatArray, OutputGradient, TopLabels
+from fasttext_lite.losses.base import FloatArray, OutputGradient, TopLabels, per_line
 from fasttext_lite.losses.huffman import huffman_tree
 from fasttext_lite.losses.ova import sigmoid
 
@@ -86,10 +86,10 @@ class HierarchicalSoftmax:
             row_mass = np.zeros(0, hidden.dtype)
         return OutputGradient(
             loss=loss,
-            d_hidden=_per_line(np.einsum("gk,gkd->gd", d_scores, nodes), owner, gold.nlines),
+            d_hidden=per_line(np.einsum("gk,gkd->gd", d_scores, nodes), owner, gold.nlines),
             rows=touched[starts].astype(np.intp),
             d_output=d_output,
-            line_mass=_per_line(np.abs(d_scores).sum(axis=1), owner, gold.nlines),
+            line_mass=per_line(np.abs(d_scores).sum(axis=1), owner, gold.nlines),
             row_mass=row_mass,
         )
 
@@ -194,15 +194,6 @@ class HierarchicalSoftmax:
         found_log_p = np.zeros((nlines, k), hidden.dtype)
         found_log_p[found.line, found.rank] = found.log_p
         return ids, found_log_p
-
-
-def _per_line(values: FloatArray, owner: npt.NDArray[np.intp], nlines: int) -> FloatArray:
-    """Sums of the rows of `values` by the line that owns each (as is, for one per line)."""
-    if owner.size == nlines and np.array_equal(owner, np.arange(nlines)):
-        return values
-    summed = np.zeros((nlines, *values.shape[1:]), values.dtype)
-    np.add.at(summed, owner, values)
-    return summed
 
 
 def _log_sigmoid(s: FloatArray) -> FloatArray:

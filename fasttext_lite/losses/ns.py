@@ -16,7 +16,13 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from fasttext_lite.arrays.bags import Bags
-from fasttext_lite.losses.base import FloatArray, OutputGradient, TopLabels, top_k_of
+from fasttext_lite.losses.base import (
+    FloatArray,
+    OutputGradient,
+    TopLabels,
+    per_line,
+    top_k_of,
+)
 from fasttext_lite.losses.ova import sigmoid, sigmoid_table
 
 # fastText draws negatives from a table of label ids, each label repeated
@@ -110,10 +116,10 @@ class NegativeSampling:
         )
         return OutputGradient(
             loss=loss,
-            d_hidden=_per_line(np.einsum("gk,gkd->gd", d_scores, nodes), owner, gold.nlines),
+            d_hidden=per_line(np.einsum("gk,gkd->gd", d_scores, nodes), owner, gold.nlines),
             rows=touched.astype(np.intp),
             d_output=np.asarray(by_row @ hidden, dtype=hidden.dtype),
-            line_mass=_per_line(magnitude.sum(axis=1), owner, gold.nlines),
+            line_mass=per_line(magnitude.sum(axis=1), owner, gold.nlines),
             row_mass=np.bincount(place, magnitude.reshape(-1), touched.size).astype(hidden.dtype),
         )
 
@@ -125,12 +131,3 @@ class NegativeSampling:
     def top_k(self, output: FloatArray, hidden: FloatArray, k: int, threshold: float) -> TopLabels:
         probs = self.probabilities(output, hidden).astype(np.float32, copy=False)
         return top_k_of(probs, k, threshold)
-
-
-def _per_line(values: FloatArray, owner: npt.NDArray[np.intp], nlines: int) -> FloatArray:
-    """Sums of the rows of `values` by the line that owns each (as is, for one per line)."""
-    if owner.size == nlines and np.array_equal(owner, np.arange(nlines)):
-        return values
-    summed = np.zeros((nlines, *values.shape[1:]), values.dtype)
-    np.add.at(summed, owner, values)
-    return summed
