@@ -17,14 +17,12 @@ from fasttext_lite.cli import habits
 from fasttext_lite.cli.evaluate import eval_
 from fasttext_lite.cli.explain import explain
 from fasttext_lite.cli.info import info
-from fasttext_lite.cli.options import option_name
+from fasttext_lite.cli.options import EXIT_INTERRUPTED, option_name
 from fasttext_lite.cli.predict import predict
 from fasttext_lite.cli.serve import serve
 from fasttext_lite.cli.train import train
 from fasttext_lite.cli.vectors import neighbours, vectors
 from fasttext_lite.errors import FtlError, ParameterError
-
-EXIT_INTERRUPTED = 128 + signal.SIGINT  # what shells report for Ctrl-C
 
 
 class _Group(click.Group):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, BinaryIO, TypeVar
@@ -10,6 +11,8 @@ import click
 
 from fasttext_lite import params
 from fasttext_lite.text.tokens import encode_token
+
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # what shells report for Ctrl-C
 
 DEFAULT_MODEL = "model.ftl"
 F = TypeVar("F", bound=Callable[..., Any])

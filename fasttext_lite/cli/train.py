@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from fasttext_lite import autotune as tuning
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.cli.options import (
     DEFAULT_MODEL,
+    EXIT_INTERRUPTED,
     IN_PATH,
     PATH,
     echo,
@@ -201,8 +201,6 @@ def _trial_reporter(
 
     return report
 
-
-EXIT_INTERRUPTED = 128 + signal.SIGINT
 
 # Lines of the training file the summary checks the model on, and the margin of P@1 over
 # always answering the most frequent label that counts as having learned something.

@@ -16,9 +16,10 @@ import numpy as np
 import numpy.typing as npt
 
 from fasttext_lite.compat import _SUPERVISED_DEFAULTS, load_model, train_supervised
-from fasttext_lite.compat.model import FastText
+from fasttext_lite.compat.model import FastText, label_scores
 from fasttext_lite.errors import FtlError
 from fasttext_lite.formats import container
+from fasttext_lite.metrics import evaluate
 from fasttext_lite.text.lines import STDIN, read_batches
 from fasttext_lite.text.tokens import decode, encode_token, split_lines
 
@@ -140,10 +141,11 @@ def test(args: list[str], out: BinaryIO, *, per_label: bool = False) -> None:
     model = load_model(args[0])
     k = int(args[2]) if len(args) > 2 else 1
     threshold = float(args[3]) if len(args) > 3 else 0.0
-    n, precision, recall = model.test(args[1], k, threshold)
+    result = evaluate(model.classifier, args[1], k=k, threshold=threshold)
+    n, precision, recall = result.examples, result.precision, result.recall
     lines = []
     if per_label:
-        for label, score in model.test_label(args[1], k, threshold).items():
+        for label, score in label_scores(result, model.classifier.label_prefix).items():
             metrics = "".join(f"{name} : {_fixed(score[key])}  " for name, key in _LABEL_METRICS)
             lines.append(f"{metrics} {label}")
         # fastText's stream is left in fixed notation by the per-label lines.

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.features.featurizer import char_ngrams
 from fasttext_lite.features.hashing import fnv1a
-from fasttext_lite.metrics import evaluate
+from fasttext_lite.metrics import Evaluation, evaluate
 from fasttext_lite.model import Model
 from fasttext_lite.text.tokens import EOS, as_bytes, decode, tokenize
 
@@ -110,15 +110,7 @@ class FastText:
         """Per label: precision, recall and F1 (`nan` precision for a label never predicted,
         as fastText)."""
         result = evaluate(self.classifier, path, k=k, threshold=threshold)
-        prefix = self.classifier.label_prefix
-        scores = {}
-        for label in result.per_label:
-            scores[prefix + label.label] = {
-                "precision": label.precision if label.predicted else float("nan"),
-                "recall": label.recall,
-                "f1score": label.f1,
-            }
-        return scores
+        return label_scores(result, self.classifier.label_prefix)
 
     # -- the dictionary --------------------------------------------------------------------
 
@@ -280,3 +272,15 @@ def _cast(text: str, on_unicode_error: str) -> str:
     """A token as the binding gives it: undecodable bytes raise, or are replaced or
     dropped, by `on_unicode_error`."""
     return as_bytes(text).decode("utf-8", on_unicode_error)
+
+
+def label_scores(result: Evaluation, prefix: str) -> dict[str, dict[str, float]]:
+    """fastText's per-label scores of an evaluation, by prefixed label."""
+    return {
+        prefix + label.label: {
+            "precision": label.precision if label.predicted else float("nan"),
+            "recall": label.recall,
+            "f1score": label.f1,
+        }
+        for label in result.per_label
+    }
