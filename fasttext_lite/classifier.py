@@ -274,10 +274,13 @@ class FastTextClassifier:
 
     # -- prediction ---------------------------------------------------------------------
 
-    def predictor(self) -> Predictor:
-        """A `Predictor` for this model: reads chunks of lines and gives their labels."""
+    def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise not_fitted("this FastTextClassifier is not fitted yet; call fit or load")
+
+    def predictor(self) -> Predictor:
+        """A `Predictor` for this model: reads chunks of lines and gives their labels."""
+        self._check_fitted()
         loss = make_loss(
             self.loss,
             self.vocabulary_.label_counts,
@@ -388,14 +391,14 @@ class FastTextClassifier:
         """(words, dim): each word's vector, the mean of its own row and its character
         n-grams' (fastText's `print-word-vectors`, `get_word_vector`)."""
         _check_texts(words)
-        self.predictor()  # fitted?
+        self._check_fitted()
         return vectors.word_vectors(self.featurizer_, self.model_, words)
 
     def neighbours(self, words: Sequence[str], *, k: int = 10) -> list[list[vectors.Neighbour]]:
         """The `k` vocabulary words nearest each word by cosine similarity (fastText's `nn`)."""
         _check_texts(words)
         schema.check_int("k", k, minimum=1)
-        self.predictor()  # fitted?
+        self._check_fitted()
         if self._neighbour_index is None:
             self._neighbour_index = vectors.NeighbourIndex(self.featurizer_, self.model_)
         return self._neighbour_index.query(words, k)
@@ -411,7 +414,7 @@ class FastTextClassifier:
         """The `n` vocabulary words whose vectors score highest for `label` (a value of
         `classes_`), with their scores."""
         schema.check_int("n", n, minimum=1)
-        self.predictor()  # fitted?
+        self._check_fitted()
         matches = np.flatnonzero(self.classes_ == label)
         if not matches.size:
             raise ParameterError("label", f"the model has no label {label!r}")
@@ -444,7 +447,7 @@ class FastTextClassifier:
 
     def save(self, path: str | Path) -> None:
         """Write the model to `path` atomically (see `formats.container`)."""
-        self.predictor()  # fitted?
+        self._check_fitted()
         model_file.save(path, self._parts())
 
     @classmethod
