@@ -131,7 +131,7 @@ def train(
             ctx.exit(EXIT_INTERRUPTED)
         return
     if params["init_model"]:  # the options not given are the old model's
-        old = FastTextClassifier.load(params["init_model"]).get_params()
+        old = FastTextClassifier.load(params["init_model"], mmap=True).get_params()
         for name in list(params):
             if name in MODEL_PARAMS and not _given(ctx, name):
                 params[name] = old[name]

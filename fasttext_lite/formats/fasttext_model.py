@@ -66,12 +66,11 @@ def load(path: str | Path) -> ModelParts:
         # Without n-grams fastText's rows past the words are never read.
         rows = _dense(found.input_matrix, nwords + bucket)
         feature_ids = np.arange(rows.shape[0], dtype=np.int64)
-    else:  # a pruned .ftz: its kept n-gram rows, in bucket order
+    else:  # a pruned .ftz: its kept n-gram rows, in bucket order (as the reader gives them)
         index = found.pruneidx
-        order = np.argsort(index.buckets, kind="stable")
-        kept = np.concatenate([np.arange(nwords), nwords + index.rows[order]])
+        kept = np.concatenate([np.arange(nwords), nwords + index.rows])
         rows = _dense(found.input_matrix, None, kept)
-        feature_ids = np.concatenate([np.arange(nwords), nwords + index.buckets[order]])
+        feature_ids = np.concatenate([np.arange(nwords), nwords + index.buckets])
     loss = make_loss(args.loss, vocab.label_counts, neg=args.neg)
     # fastText gives hs's output matrix a row per label; its tree uses one fewer.
     output = _dense(found.output_matrix, loss.output_rows)
