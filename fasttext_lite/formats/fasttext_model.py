@@ -1,10 +1,12 @@
-"""fastText's model files as ftl models: what `formats.fasttext_bin` reads, as the parts of a
-`FastTextClassifier` (settings, vocabulary, matrices).
+"""fastText's model files as ftl models and back: what `formats.fasttext_bin` reads, as the
+parts of a `FastTextClassifier` (settings, vocabulary, matrices), and an ftl model as what
+`formats.fasttext_write` writes.
 
 A dense input matrix stays a read-only view of the file's memory map, so a 2,000,000-bucket
 model loads in the time its dictionary takes and pages in only the rows predictions read.
 Quantized matrices (`.ftz`) are decoded once, when the model loads. Settings fastText does not
-store (lr, seed) keep ftl's defaults; the label prefix is guessed from the labels.
+store (lr, seed) keep ftl's defaults; the label prefix is guessed from the labels. Settings ftl
+lacks (ws, lrUpdateRate, t) are written with fastText's defaults.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy.typing as npt
 from fasttext_lite import params as schema
 from fasttext_lite.errors import ModelFileError
 from fasttext_lite.features.featurizer import effective_bucket
-from fasttext_lite.formats import fasttext_bin
+from fasttext_lite.formats import fasttext_bin, fasttext_write
 from fasttext_lite.formats.model_file import ModelParts
 from fasttext_lite.losses import make_loss
 from fasttext_lite.model import Model
@@ -25,6 +27,8 @@ from fasttext_lite.model.quantized import QuantizedMatrix
 from fasttext_lite.training.summary import TrainingSummary
 from fasttext_lite.vocab import Vocabulary
 
+# fastText's defaults for the settings it stores and ftl has not got (`args.cc`).
+_WINDOW, _LR_UPDATE_RATE, _SAMPLING = 5, 100, 1e-4
 _KINDS = {"cbow": "a cbow word-vector model", "sg": "a skipgram word-vector model"}
 
 
@@ -95,3 +99,49 @@ def _dense(
         return matrix.rows(which)
     gathered: npt.NDArray[np.float32] = matrix[which]
     return gathered
+
+
+def to_fasttext(parts: ModelParts) -> fasttext_write.Contents:
+    """An ftl model as the contents of a fastText model file that predicts the same: a row
+    per word and bucket (the ones ftl has none for are zero, as ftl counts them), labels
+    with their prefix, and the label counts ftl built its hs tree from."""
+    params, vocab, model = parts.params, parts.vocab, parts.model
+    bucket = effective_bucket(
+        bucket=params["bucket"], word_ngrams=params["word_ngrams"], maxn=params["maxn"]
+    )
+    args = fasttext_bin.Args(
+        dim=params["dim"], ws=_WINDOW, epoch=params["epoch"], minCount=params["min_count"],
+        neg=params["neg"], wordNgrams=params["word_ngrams"], loss=params["loss"], model="sup",
+        bucket=bucket, minn=params["minn"], maxn=params["maxn"],
+        lrUpdateRate=_LR_UPDATE_RATE, t=_SAMPLING,
+    )  # fmt: skip
+    output: fasttext_bin.Matrix = model.output
+    if params["loss"] == "hs":  # fastText's hs matrix has a row per label, the last unused
+        output = _with_unused_row(output)
+    input_: fasttext_bin.Matrix = model.input
+    if not isinstance(input_, QuantizedMatrix):
+        input_ = np.asarray(input_, dtype=np.float32)
+    return fasttext_write.Contents(
+        args=args,
+        words=vocab.words,
+        word_counts=np.asarray(vocab.word_counts, dtype=np.int64),
+        labels=[params["label_prefix"] + name for name in vocab.labels],
+        label_counts=np.asarray(vocab.label_counts, dtype=np.int64),
+        ntokens=parts.summary.tokens,
+        input_ids=model.feature_ids,
+        input=input_,
+        output=output if isinstance(output, QuantizedMatrix) else output.astype(np.float32),
+        pruned=bool(getattr(model, "pruned", False)),
+    )
+
+
+def _with_unused_row(matrix: fasttext_bin.Matrix) -> fasttext_bin.Matrix:
+    if not isinstance(matrix, QuantizedMatrix):
+        return np.concatenate([matrix, np.zeros((1, matrix.shape[1]), matrix.dtype)])
+    norm_codes = matrix.norm_codes
+    return QuantizedMatrix(
+        matrix.quantizer,
+        np.concatenate([matrix.codes, np.zeros((1, matrix.codes.shape[1]), np.uint8)]),
+        matrix.norm_quantizer,
+        None if norm_codes is None else np.concatenate([norm_codes, np.zeros(1, np.uint8)]),
+    )
