@@ -14,6 +14,7 @@ import click
 
 from fasttext_lite import __version__
 from fasttext_lite.cli import habits
+from fasttext_lite.cli.convert import convert
 from fasttext_lite.cli.evaluate import eval_
 from fasttext_lite.cli.explain import explain
 from fasttext_lite.cli.info import info
@@ -119,7 +120,7 @@ def cli() -> None:
     """
 
 
-for command in (train, predict, eval_, info, explain, vectors, neighbours, serve):
+for command in (train, predict, eval_, info, explain, vectors, neighbours, convert, serve):
     cli.add_command(command)
 
 

@@ -116,12 +116,7 @@ def supervised(args: list[str], out: BinaryIO) -> None:
         settings["loss"] = "ova"
     container.check_writable(f"{output}.bin")  # before training, not after
     model = train_supervised(**settings)
-    # Writing fastText's own .bin is not in ftl yet: the file has ftl's format, which every
-    # fasttext-compat and ftl command reads (they tell formats by their first bytes).
-    model.classifier.save(f"{output}.bin")
-    sys.stderr.write(
-        f"Note: {output}.bin is in ftl's format (fastText's .bin writing is not in ftl yet)\n"
-    )
+    model.save_model(f"{output}.bin")  # fastText's own format, as fastText writes it
     _save_vectors(model, f"{output}.vec")
 
 

@@ -20,6 +20,8 @@ import numpy.typing as npt
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.features.featurizer import char_ngrams
 from fasttext_lite.features.hashing import fnv1a
+from fasttext_lite.formats import fasttext_model
+from fasttext_lite.formats.model_file import ModelParts
 from fasttext_lite.metrics import Evaluation, evaluate
 from fasttext_lite.model import Model
 from fasttext_lite.text.tokens import EOS, as_bytes, decode, tokenize
@@ -248,12 +250,14 @@ class FastText:
         return False
 
     def save_model(self, path: str | Path) -> None:
-        """Save the model; a path ending in `.ftl` gets ftl's format."""
+        """Save the model in fastText's format (`.bin`, `.ftz` when quantized), which the
+        `fasttext` package loads too; a path ending in `.ftl` gets ftl's format."""
+        clf = self.classifier
         if str(path).endswith(".ftl"):
-            self.classifier.save(path)
+            clf.save(path)
             return
-        raise ValueError(
-            "saving in fastText's .bin format is not in ftl yet; save to a path ending in .ftl"
+        fasttext_model.save(
+            path, ModelParts(clf.get_params(), clf.vocabulary_, clf.model_, clf.summary_)
         )
 
     def quantize(self, *args: Any, **kwargs: Any) -> None:

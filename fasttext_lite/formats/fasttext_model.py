@@ -19,7 +19,7 @@ import numpy.typing as npt
 from fasttext_lite import params as schema
 from fasttext_lite.errors import ModelFileError
 from fasttext_lite.features.featurizer import effective_bucket
-from fasttext_lite.formats import fasttext_bin, fasttext_write
+from fasttext_lite.formats import container, fasttext_bin, fasttext_write
 from fasttext_lite.formats.model_file import ModelParts
 from fasttext_lite.losses import make_loss
 from fasttext_lite.model import Model
@@ -99,6 +99,12 @@ def _dense(
         return matrix.rows(which)
     gathered: npt.NDArray[np.float32] = matrix[which]
     return gathered
+
+
+def save(path: str | Path, parts: ModelParts) -> None:
+    """Write an ftl model to `path` atomically as fastText's `.bin` (`.ftz` when quantized)."""
+    container.check_writable(path)
+    fasttext_write.write(path, to_fasttext(parts))
 
 
 def to_fasttext(parts: ModelParts) -> fasttext_write.Contents:
