@@ -15,6 +15,7 @@ COMMANDS = sorted(cli.commands)
 
 def test_the_commands_are_the_documented_ones() -> None:
     assert COMMANDS == [
+        "convert",
         "eval",
         "explain",
         "info",
