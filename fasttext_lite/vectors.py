@@ -4,12 +4,14 @@
 A word's vector is the mean of the rows of its features: its own row if it is in the
 vocabulary, and its character n-grams. As for a line's hidden vector, features that never
 occurred in training have no row and are left out of the mean (fastText averages their random
-initial rows in).
+initial rows in). `WordVectors` is a fastText word-vector model (cbow, skipgram) read for its
+vectors alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -17,8 +19,10 @@ import numpy.typing as npt
 
 from fasttext_lite.arrays.bags import Bags
 from fasttext_lite.features.featurizer import Featurizer
+from fasttext_lite.formats.fasttext_model import load_word_vectors
 from fasttext_lite.model import Model
-from fasttext_lite.text.tokens import as_bytes
+from fasttext_lite.text.tokens import DEFAULT_LABEL_PREFIX, as_bytes
+from fasttext_lite.vocab import Vocabulary
 
 # Query words compared with the whole vocabulary at once: bounds the similarity matrix.
 _QUERY_CELLS = 1 << 24
@@ -91,3 +95,56 @@ def top_words(featurizer: Featurizer, model: Model, label: int, n: int) -> list[
     best = np.argpartition(-scores, n - 1)[:n]
     best = best[np.argsort(-scores[best], kind="stable")]
     return [(words[i], float(scores[i])) for i in best.tolist()]
+
+
+class WordVectors:
+    """A fastText word-vector model (cbow or skipgram `.bin`): word vectors, sentence vectors
+    and nearest neighbours, under the names `FastTextClassifier` gives them. It has no labels
+    to predict."""
+
+    label_prefix = DEFAULT_LABEL_PREFIX  # fastText's, for the labels its corpus had
+
+    def __init__(
+        self, kind: str, vocab: Vocabulary, model: Model, *, minn: int, maxn: int, bucket: int
+    ) -> None:
+        self.kind = kind
+        self.vocabulary_ = vocab
+        self.model_ = model
+        self.dim = int(model.input.shape[1])
+        self.featurizer_ = Featurizer(vocab, word_ngrams=1, bucket=bucket, minn=minn, maxn=maxn)
+        self._index: NeighbourIndex | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> WordVectors:
+        """Read fastText's `.bin` word-vector model at `path` (`ModelFileError` otherwise)."""
+        found = load_word_vectors(path)
+        return cls(
+            found.kind, found.vocab, found.model,
+            minn=found.minn, maxn=found.maxn, bucket=found.bucket,
+        )  # fmt: skip
+
+    def word_vectors(self, words: Sequence[str | bytes]) -> npt.NDArray[np.float32]:
+        """(words, dim): the mean of each word's row and its character n-grams' rows."""
+        return word_vectors(self.featurizer_, self.model_, words)
+
+    def sentence_vectors(self, texts: Sequence[str | bytes]) -> npt.NDArray[np.float32]:
+        """(texts, dim): fastText's sentence vector of a word-vector model, the mean of the
+        text's word vectors each scaled to length 1 (words with a zero vector left out). Words
+        are split on ASCII whitespace, as fastText splits them here."""
+        split = [as_bytes(text).split() for text in texts]
+        vectors = self.word_vectors([word for words in split for word in words])
+        norms = np.linalg.norm(vectors, axis=1)
+        kept = norms > 0
+        unit = np.where(kept[:, None], vectors / np.where(kept, norms, 1)[:, None], 0)
+        owners = np.repeat(np.arange(len(split)), [len(words) for words in split])
+        sums = np.zeros((len(split), self.dim), dtype=np.float64)
+        np.add.at(sums, owners, unit)
+        counts = np.bincount(owners, weights=kept, minlength=len(split))
+        means: npt.NDArray[np.float32] = (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
+        return means
+
+    def neighbours(self, words: Sequence[str], *, k: int = 10) -> list[list[Neighbour]]:
+        """The `k` vocabulary words nearest each word by cosine similarity (fastText's `nn`)."""
+        if self._index is None:
+            self._index = NeighbourIndex(self.featurizer_, self.model_)
+        return self._index.query(words, k)

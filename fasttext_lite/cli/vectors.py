@@ -12,9 +12,18 @@ import numpy.typing as npt
 
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.cli.options import IN_PATH, model_option, stdout
+from fasttext_lite.formats import fasttext_bin
 from fasttext_lite.params import check_int
 from fasttext_lite.text.lines import STDIN, read_batches
 from fasttext_lite.text.tokens import decode, encode_token, split_lines
+from fasttext_lite.vectors import WordVectors
+
+
+def load(path: str) -> FastTextClassifier | WordVectors:
+    """A classifier, or a fastText word-vector model (cbow, skipgram)."""
+    if fasttext_bin.model_kind(path) in ("cbow", "sg"):
+        return WordVectors.load(path)
+    return FastTextClassifier.load(path)
 
 
 @click.command()
@@ -27,8 +36,9 @@ from fasttext_lite.text.tokens import decode, encode_token, split_lines
 )  # fmt: skip
 def vectors(input_path: str, model_path: str, words: bool, output_format: str) -> None:
     """Print the vector of each line of INPUT (default: stdin): the hidden vector the
-    classifier scores. With --words, each word of each line gets its own vector, printed
-    after the word (for --format text).
+    classifier scores (for fastText's word-vector models, cbow and skipgram: the mean of the
+    line's word vectors, each scaled to length 1, as fastText's). With --words, each word of
+    each line gets its own vector, printed after the word (for --format text).
 
     \b
     Example:
@@ -36,7 +46,7 @@ def vectors(input_path: str, model_path: str, words: bool, output_format: str) -
         ftl vectors -m support.ftl --words --format npy words.txt > words.npy
     """
     out = stdout()
-    clf = FastTextClassifier.load(model_path)
+    clf = load(model_path)
     blocks: list[npt.NDArray[np.float32]] = []
     for lines in read_batches(input_path):
         if words:
@@ -55,7 +65,7 @@ def vectors(input_path: str, model_path: str, words: bool, output_format: str) -
         out.write(b"".join(rows))
         out.flush()
     if output_format == "npy":
-        dim = clf.model_.input.shape[1]
+        dim = clf.dim
         np.lib.format.write_array(out, np.concatenate([np.zeros((0, dim), np.float32), *blocks]))
 
 
@@ -74,7 +84,7 @@ def neighbours(words: tuple[str, ...], model_path: str, k: int) -> None:
     """
     out = stdout()
     check_int("k", k, minimum=1)
-    clf = FastTextClassifier.load(model_path)
+    clf = load(model_path)
     batches = [list(words)] if words else _stdin_words()
     for batch in batches:
         lines = [

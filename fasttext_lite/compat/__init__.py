@@ -17,8 +17,10 @@ from typing import Any
 from fasttext_lite.autotune import autotune
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.compat.model import FastText
+from fasttext_lite.formats import fasttext_bin
 from fasttext_lite.text.tokens import EOS
 from fasttext_lite.text.tokens import tokenize as _tokenize
+from fasttext_lite.vectors import WordVectors
 
 BOW = "<"
 EOW = ">"
@@ -84,7 +86,10 @@ def tokenize(text: str) -> list[str]:
 
 
 def load_model(path: str | Path) -> FastText:
-    """A model from a file: ftl's `.ftl`, or fastText's `.bin` / `.ftz`."""
+    """A model from a file: ftl's `.ftl`, or fastText's `.bin` / `.ftz` (a word-vector model,
+    cbow or skipgram, gives vectors and neighbours, and refuses to predict)."""
+    if fasttext_bin.model_kind(path) in ("cbow", "sg"):
+        return FastText(WordVectors.load(path))
     return FastText(FastTextClassifier.load(path))
 
 

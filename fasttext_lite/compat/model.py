@@ -25,6 +25,7 @@ from fasttext_lite.formats.model_file import ModelParts
 from fasttext_lite.metrics import Evaluation, evaluate
 from fasttext_lite.model import Model
 from fasttext_lite.text.tokens import EOS, as_bytes, decode, tokenize
+from fasttext_lite.vectors import WordVectors
 
 # The binding's `args` attributes of a trained model, by fastText's names.
 _ARG_NAMES = (
@@ -60,14 +61,21 @@ class FastText:
     pretrainedVectors: str  # noqa: N815
 
     def __init__(
-        self, classifier: FastTextClassifier, args: Mapping[str, Any] | None = None
+        self, classifier: FastTextClassifier | WordVectors, args: Mapping[str, Any] | None = None
     ) -> None:
-        self.classifier = classifier
+        self._model = classifier
         self._words: list[str] | None = None
         self._labels: list[str] | None = None
         if args is not None:
             for name in _ARG_NAMES:
                 setattr(self, name, args[name])
+
+    @property
+    def classifier(self) -> FastTextClassifier:
+        """The ftl classifier this model is; fastText's error for a word-vector model."""
+        if isinstance(self._model, WordVectors):
+            raise ValueError("Model needs to be supervised for prediction!")
+        return self._model
 
     # -- prediction and evaluation ---------------------------------------------------------
 
@@ -117,12 +125,12 @@ class FastText:
     # -- the dictionary --------------------------------------------------------------------
 
     def get_words(self, include_freq: bool = False, on_unicode_error: str = "strict") -> Any:
-        vocab = self.classifier.vocabulary_
+        vocab = self._model.vocabulary_
         words = [_cast(word, on_unicode_error) for word in vocab.words]
         return (words, np.array(vocab.word_counts, dtype=np.int64)) if include_freq else words
 
     def get_labels(self, include_freq: bool = False, on_unicode_error: str = "strict") -> Any:
-        vocab, prefix = self.classifier.vocabulary_, self.classifier.label_prefix
+        vocab, prefix = self._model.vocabulary_, self._model.label_prefix
         labels = [_cast(prefix + label, on_unicode_error) for label in vocab.labels]
         return (labels, np.array(vocab.label_counts, dtype=np.int64)) if include_freq else labels
 
@@ -139,24 +147,24 @@ class FastText:
         return self._labels
 
     def get_word_id(self, word: str) -> int:
-        return self.classifier.vocabulary_.word_ids.get(word, -1)
+        return self._model.vocabulary_.word_ids.get(word, -1)
 
     def get_label_id(self, label: str) -> int:
-        prefix = self.classifier.label_prefix
+        prefix = self._model.label_prefix
         if not label.startswith(prefix):
             return -1
-        return self.classifier.vocabulary_.label_ids.get(label[len(prefix) :], -1)
+        return self._model.vocabulary_.label_ids.get(label[len(prefix) :], -1)
 
     def get_subword_id(self, subword: str) -> int:
         """The input row a character n-gram hashes to."""
-        featurizer = self.classifier.featurizer_
+        featurizer = self._model.featurizer_
         return featurizer.nwords + fnv1a(as_bytes(subword)) % max(featurizer.bucket, 1)
 
     def get_subwords(
         self, word: str, on_unicode_error: str = "strict"
     ) -> tuple[list[str], npt.NDArray[np.int32]]:
         """The word (if in the vocabulary) and its character n-grams, with their input rows."""
-        featurizer = self.classifier.featurizer_
+        featurizer = self._model.featurizer_
         names: list[str] = []
         ids: list[int] = []
         own = self.get_word_id(word)
@@ -175,8 +183,8 @@ class FastText:
             lines = [self.get_line(entry, on_unicode_error) for entry in text]
             return [words for words, _ in lines], [labels for _, labels in lines]
         _one_line(text, "get_line")
-        prefix = self.classifier.label_prefix
-        known = self.classifier.vocabulary_.label_ids
+        prefix = self._model.label_prefix
+        known = self._model.vocabulary_.label_ids
         words, labels = [], []
         for token in tokenize(text):
             if token.startswith(prefix):
@@ -189,26 +197,26 @@ class FastText:
     # -- vectors ---------------------------------------------------------------------------
 
     def get_dimension(self) -> int:
-        return int(self.classifier.dim)
+        return int(self._model.dim)
 
     def get_word_vector(self, word: str) -> npt.NDArray[np.float32]:
-        vector: npt.NDArray[np.float32] = self.classifier.word_vectors([word])[0]
+        vector: npt.NDArray[np.float32] = self._model.word_vectors([word])[0]
         return vector
 
     def get_sentence_vector(self, text: str) -> npt.NDArray[np.float32]:
         _one_line(text, "predict")
-        vector: npt.NDArray[np.float32] = self.classifier.sentence_vectors([text])[0]
+        vector: npt.NDArray[np.float32] = self._model.sentence_vectors([text])[0]
         return vector
 
     def get_nearest_neighbors(
         self, word: str, k: int = 10, on_unicode_error: str = "strict"
     ) -> list[tuple[float, str]]:
-        found = self.classifier.neighbours([word], k=k)[0]
+        found = self._model.neighbours([word], k=k)[0]
         return [(n.similarity, _cast(n.word, on_unicode_error)) for n in found]
 
     def get_input_vector(self, ind: int) -> npt.NDArray[np.float32]:
         """Row `ind` of the input matrix (zeros for a feature that never occurred)."""
-        model = self.classifier.model_
+        model = self._model.model_
         row = np.searchsorted(model.feature_ids, ind)
         if row < model.feature_ids.size and model.feature_ids[row] == ind:
             return np.array(model.input[row], dtype=np.float32)
@@ -217,22 +225,22 @@ class FastText:
     def get_input_matrix(self) -> npt.NDArray[np.float32]:
         """The full input matrix, a row per word and hash bucket (zeros for features that
         never occurred in training)."""
-        model, featurizer = self.classifier.model_, self.classifier.featurizer_
+        model, featurizer = self._model.model_, self._model.featurizer_
         full = np.zeros((featurizer.n_features, self.get_dimension()), dtype=np.float32)
         full[model.feature_ids] = model.input
         return full
 
     def get_output_matrix(self) -> npt.NDArray[np.float32]:
-        return np.array(self.classifier.model_.output, dtype=np.float32)
+        return np.array(self._model.model_.output, dtype=np.float32)
 
     def set_matrices(
         self, input_matrix: npt.NDArray[np.floating], output_matrix: npt.NDArray[np.floating]
     ) -> None:
         """Replace both matrices: the input one a row per word and hash bucket."""
-        featurizer = self.classifier.featurizer_
+        featurizer = self._model.featurizer_
         if input_matrix.shape[0] != featurizer.n_features:
             raise ValueError(f"the input matrix needs {featurizer.n_features} rows")
-        self.classifier.model_ = Model(
+        self._model.model_ = Model(
             np.asarray(input_matrix, dtype=np.float32),
             np.asarray(output_matrix, dtype=np.float32),
             np.arange(featurizer.n_features, dtype=np.int64),
@@ -242,7 +250,7 @@ class FastText:
         return self.get_word_vector(word)
 
     def __contains__(self, word: str) -> bool:
-        return word in self.classifier.vocabulary_.word_ids
+        return word in self._model.vocabulary_.word_ids
 
     # -- the file and what ftl does not have yet -----------------------------------------
 
@@ -252,6 +260,8 @@ class FastText:
     def save_model(self, path: str | Path) -> None:
         """Save the model in fastText's format (`.bin`, `.ftz` when quantized), which the
         `fasttext` package loads too; a path ending in `.ftl` gets ftl's format."""
+        if isinstance(self._model, WordVectors):
+            raise ValueError("ftl does not write word-vector models; keep the file you loaded")
         clf = self.classifier
         if str(path).endswith(".ftl"):
             clf.save(path)

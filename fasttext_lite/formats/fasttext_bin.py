@@ -7,7 +7,7 @@ The file is memory-mapped: dense matrices are read-only views of the map, so ope
 Every size field is checked against the bytes left in the file before anything is allocated,
 and every count is checked against the others, so a truncated, corrupt or hostile file is refused
 with one `ModelFileError` line. Leaves out: writing, and files from before fastText's magic
-number (spring 2017), which fastText itself no longer reads.
+number (spring 2017), which fastText itself no longer reads. Writing: `formats.fasttext_write`.
 """
 
 from __future__ import annotations
@@ -146,6 +146,19 @@ def guess_label_prefix(labels: Sequence[str]) -> str:
     while common and common[-1].isalnum():
         common = common[:-1]
     return common
+
+
+def model_kind(path: str | Path) -> str | None:
+    """ "cbow", "sg" or "sup" for a fastText model file, from its arguments alone; None for
+    anything else (which `read` then explains)."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(_PREAMBLE.size + _ARGS.size)
+    except OSError:
+        return None
+    if len(start) < _PREAMBLE.size + _ARGS.size or _PREAMBLE.unpack_from(start)[0] != MAGIC:
+        return None
+    return MODELS.get(int(_ARGS.unpack_from(start, _PREAMBLE.size)[7]))
 
 
 def read(path: str | Path) -> FastTextFile:

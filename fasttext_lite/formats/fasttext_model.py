@@ -12,6 +12,7 @@ lacks (ws, lrUpdateRate, t) are written with fastText's defaults.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -39,8 +40,8 @@ def load(path: str | Path) -> ModelParts:
     args = found.args
     if args.model != "sup":
         raise ModelFileError(
-            f"{path}: is {_KINDS.get(args.model, 'not a classifier')}, not a classifier;"
-            " ftl loads fastText's supervised models"
+            f"{path}: is {_KINDS.get(args.model, 'not a classifier')}, not a classifier; it"
+            " gives word and sentence vectors (`ftl vectors`, `ftl neighbours`), not predictions"
         )
     if len(found.labels) < 2:
         raise ModelFileError(f"{path}: has fewer than two labels; it cannot classify")
@@ -99,6 +100,36 @@ def _dense(
         return matrix.rows(which)
     gathered: npt.NDArray[np.float32] = matrix[which]
     return gathered
+
+
+class WordVectorParts(NamedTuple):
+    """A fastText word-vector model (cbow, skipgram) as ftl's parts: its vocabulary, its
+    matrices (a row per word and bucket, a view of the file) and what shapes its features."""
+
+    kind: str  # "cbow" or "sg"
+    vocab: Vocabulary
+    model: Model
+    minn: int
+    maxn: int
+    bucket: int
+
+
+def load_word_vectors(path: str | Path) -> WordVectorParts:
+    """A fastText `.bin` word-vector model; anything else raises `ModelFileError`."""
+    found = fasttext_bin.read(path)
+    args = found.args
+    if args.model == "sup":
+        raise ModelFileError(f"{path}: is a classifier, not a word-vector model")
+    if found.quantized:  # fastText quantizes classifiers only
+        raise ModelFileError(
+            f"{path}: is a quantized word-vector model, which fastText never writes"
+        )
+    vocab = Vocabulary(
+        found.words, found.word_counts.tolist(), found.label_names, found.label_counts.tolist()
+    )
+    rows = _dense(found.input_matrix, None)
+    model = Model(rows, _dense(found.output_matrix, None), np.arange(rows.shape[0]))
+    return WordVectorParts(args.model, vocab, model, args.minn, args.maxn, args.bucket)
 
 
 def save(path: str | Path, parts: ModelParts) -> None:
