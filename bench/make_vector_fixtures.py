@@ -1,4 +1,4 @@
-"""Regenerate `tests/fixtures/fasttext/*_vectors.json`: for the word-vector models among the
+"""Regenerate `tests/fixtures/fasttext/vectors/*.json`: for the word-vector models among the
 fixtures (cbow, skipgram; made by bench/make_fixtures.py), the sentence vectors and nearest
 neighbours the fastText binding gives, for `tests/test_word_vector_models.py`. Deterministic:
 the models are read, not trained.
@@ -47,7 +47,7 @@ def main() -> None:
                 for word in QUERIES
             ],
         }
-        (OUT / f"{name}_vectors.json").write_text(json.dumps(facts, indent=1) + "\n")
+        (OUT / "vectors" / f"{name}.json").write_text(json.dumps(facts, indent=1) + "\n")
     print(f"wrote {len(MODELS)} files to {OUT}", file=sys.stderr)
 
 

@@ -1,4 +1,4 @@
-"""Regenerate the ftl-written fastText files in `tests/fixtures/fasttext/`: small ftl models
+"""Regenerate the ftl-written fastText files in `tests/fixtures/written/`: small ftl models
 (`ftl_written_*.ftl`), the `.bin` ftl writes for each, and beside them a JSON of what the
 fastText binding predicts with that `.bin`, for `tests/formats/test_fasttext_write.py` (which
 checks the writer's bytes and the predictions without the binding).
@@ -21,7 +21,7 @@ from fasttext_lite import FastTextClassifier
 from fasttext_lite.compat import FastText
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "tests" / "fixtures" / "fasttext"
+OUT = ROOT / "tests" / "fixtures" / "written"
 TRAIN = ROOT / "data" / "support.train"
 VALID = ROOT / "data" / "support.valid"
 SENTENCES = 25  # the first lines of the validation file, without their labels

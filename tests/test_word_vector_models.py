@@ -28,7 +28,9 @@ MODELS = ["cbow_subwords", "skipgram_hs"]
 
 
 def facts(name: str, suffix: str = "") -> dict[str, Any]:
-    found: dict[str, Any] = json.loads((FIXTURES / f"{name}{suffix}.json").read_text())
+    """The fixture's facts; with suffix "_vectors", its sentence vectors and neighbours."""
+    path = FIXTURES / "vectors" / f"{name}.json" if suffix else FIXTURES / f"{name}.json"
+    found: dict[str, Any] = json.loads(path.read_text())
     return found
 
 

@@ -29,6 +29,7 @@ from fasttext_lite.model.quantized import ProductQuantizer, QuantizedMatrix
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "fasttext"
+WRITTEN_FIXTURES = ROOT / "tests" / "fixtures" / "written"
 BINDING_PYTHON = ROOT / ".bench-venv" / "bin" / "python"
 DENSE = ["softmax_ngrams.bin", "ova_subwords.bin", "hs_words.bin", "ns_trigrams.bin"]
 WRITTEN = ["ftl_written_softmax", "ftl_written_hs"]
@@ -101,16 +102,16 @@ def test_rewriting_a_fasttext_bin_gives_its_bytes(name: str, tmp_path: Path) -> 
 @pytest.mark.parametrize("name", WRITTEN)
 def test_convert_writes_the_bytes_fasttext_was_checked_on(name: str, tmp_path: Path) -> None:
     out = tmp_path / "model.bin"
-    done = CliRunner().invoke(cli, ["convert", str(FIXTURES / f"{name}.ftl"), str(out)])
+    done = CliRunner().invoke(cli, ["convert", str(WRITTEN_FIXTURES / f"{name}.ftl"), str(out)])
     assert done.exit_code == 0, done.output
-    assert out.read_bytes() == (FIXTURES / f"{name}.bin").read_bytes()
+    assert out.read_bytes() == (WRITTEN_FIXTURES / f"{name}.bin").read_bytes()
 
 
 @pytest.mark.parametrize("name", WRITTEN)
 def test_fasttext_predicted_what_ftl_predicts_on_the_written_file(name: str) -> None:
-    facts = json.loads((FIXTURES / f"{name}.json").read_text())
+    facts = json.loads((WRITTEN_FIXTURES / f"{name}.json").read_text())
     texts = [sentence["text"] for sentence in facts["sentences"]]
-    for source in (FIXTURES / f"{name}.ftl", FIXTURES / f"{name}.bin"):
+    for source in (WRITTEN_FIXTURES / f"{name}.ftl", WRITTEN_FIXTURES / f"{name}.bin"):
         clf = FastTextClassifier.load(source)
         assert_predicts_like(clf, texts, [sentence["top"] for sentence in facts["sentences"]])
         np.testing.assert_allclose(
@@ -125,13 +126,15 @@ def test_a_dense_matrix_is_streamed_in_blocks_with_the_same_bytes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(fasttext_write, "_BLOCK_BYTES", 100)  # a few rows a block
-    clf = FastTextClassifier.load(FIXTURES / "ftl_written_softmax.ftl")
+    clf = FastTextClassifier.load(WRITTEN_FIXTURES / "ftl_written_softmax.ftl")
     fasttext_model.save(tmp_path / "m.bin", parts_of(clf))
-    assert (tmp_path / "m.bin").read_bytes() == (FIXTURES / "ftl_written_softmax.bin").read_bytes()
+    assert (tmp_path / "m.bin").read_bytes() == (
+        WRITTEN_FIXTURES / "ftl_written_softmax.bin"
+    ).read_bytes()
 
 
 def test_features_without_a_row_are_zero_rows_of_the_written_file(tmp_path: Path) -> None:
-    clf = FastTextClassifier.load(FIXTURES / "ftl_written_softmax.ftl")
+    clf = FastTextClassifier.load(WRITTEN_FIXTURES / "ftl_written_softmax.ftl")
     fasttext_model.save(tmp_path / "m.bin", parts_of(clf))
     found = fasttext_bin.read(tmp_path / "m.bin")
     matrix = np.asarray(found.input_matrix)
@@ -168,7 +171,7 @@ def _split(dim: int, dsub: int) -> tuple[int, int, int]:
 def pruned_ftz(path: Path, *, qnorm: bool, qout: bool) -> tuple[FastTextClassifier, Any]:
     """A pruned, quantized `.ftz` from the softmax fixture's vocabulary: every other word
     and a third of the n-gram rows kept, random codes."""
-    clf = FastTextClassifier.load(FIXTURES / "ftl_written_softmax.ftl")
+    clf = FastTextClassifier.load(WRITTEN_FIXTURES / "ftl_written_softmax.ftl")
     contents = fasttext_model.to_fasttext(parts_of(clf))
     rng = np.random.default_rng(7)
     nwords = len(contents.words)
@@ -210,7 +213,7 @@ def test_a_quantized_pruned_model_is_written_as_fasttexts_pruned_ftz(
 
 
 def test_what_fasttext_could_not_read_is_refused_before_writing(tmp_path: Path) -> None:
-    clf = FastTextClassifier.load(FIXTURES / "ftl_written_softmax.ftl")
+    clf = FastTextClassifier.load(WRITTEN_FIXTURES / "ftl_written_softmax.ftl")
     contents = fasttext_model.to_fasttext(parts_of(clf))
     dense_pruned = fasttext_write.Contents(**{**vars(contents), "pruned": True})
     with pytest.raises(ModelFileError, match="only when quantized"):
@@ -234,7 +237,7 @@ def test_a_failed_write_leaves_the_earlier_file_and_no_temporary_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(fasttext_write, "_write_dense", full_disk)
-    clf = FastTextClassifier.load(FIXTURES / "ftl_written_hs.ftl")
+    clf = FastTextClassifier.load(WRITTEN_FIXTURES / "ftl_written_hs.ftl")
     with pytest.raises(ModelFileError, match="No space left on device.*unchanged"):
         fasttext_model.save(path, parts_of(clf))
     assert path.read_bytes() == b"earlier" and [p.name for p in tmp_path.iterdir()] == ["m.bin"]
@@ -243,7 +246,11 @@ def test_a_failed_write_leaves_the_earlier_file_and_no_temporary_file(
 def test_convert_round_trips_between_the_formats(tmp_path: Path) -> None:
     runner = CliRunner()
     first, back, again = tmp_path / "a.bin", tmp_path / "b.ftl", tmp_path / "c.bin"
-    for source, target in ((FIXTURES / "ftl_written_hs.ftl", first), (first, back), (back, again)):
+    for source, target in (
+        (WRITTEN_FIXTURES / "ftl_written_hs.ftl", first),
+        (first, back),
+        (back, again),
+    ):
         done = runner.invoke(cli, ["convert", str(source), str(target)])
         assert done.exit_code == 0, done.output
     assert again.read_bytes() == first.read_bytes()
@@ -251,7 +258,7 @@ def test_convert_round_trips_between_the_formats(tmp_path: Path) -> None:
     texts = ["where is my parcel", "refund please", ""]
     np.testing.assert_array_equal(
         FastTextClassifier.load(back).predict(texts),
-        FastTextClassifier.load(FIXTURES / "ftl_written_hs.ftl").predict(texts),
+        FastTextClassifier.load(WRITTEN_FIXTURES / "ftl_written_hs.ftl").predict(texts),
     )
 
 
@@ -271,7 +278,7 @@ def test_convert_errors_are_one_line(
     args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "m.ftl").write_bytes((FIXTURES / "ftl_written_hs.ftl").read_bytes())
+    (tmp_path / "m.ftl").write_bytes((WRITTEN_FIXTURES / "ftl_written_hs.ftl").read_bytes())
     (tmp_path / "cbow.bin").write_bytes((FIXTURES / "cbow_subwords.bin").read_bytes())
     (tmp_path / "notes.txt").write_text("some notes\n")
     (tmp_path / "notes.bin").write_text("some notes\n")
@@ -283,7 +290,7 @@ def test_convert_errors_are_one_line(
 
 def test_info_describes_a_written_file(tmp_path: Path) -> None:
     out = tmp_path / "m.bin"
-    FastText(FastTextClassifier.load(FIXTURES / "ftl_written_hs.ftl")).save_model(out)
+    FastText(FastTextClassifier.load(WRITTEN_FIXTURES / "ftl_written_hs.ftl")).save_model(out)
     done = CliRunner().invoke(cli, ["info", str(out)])
     assert done.exit_code == 0, done.output
     assert "file format 12 (fastText .bin)" in done.output and "loss\ths" in done.output
@@ -292,10 +299,12 @@ def test_info_describes_a_written_file(tmp_path: Path) -> None:
 def test_compat_save_model_writes_fasttexts_format_unless_the_path_ends_in_ftl(
     tmp_path: Path,
 ) -> None:
-    model = load_model(FIXTURES / "ftl_written_hs.ftl")
+    model = load_model(WRITTEN_FIXTURES / "ftl_written_hs.ftl")
     model.save_model(tmp_path / "m.bin")
     model.save_model(tmp_path / "m.ftl")
-    assert (tmp_path / "m.bin").read_bytes() == (FIXTURES / "ftl_written_hs.bin").read_bytes()
+    assert (tmp_path / "m.bin").read_bytes() == (
+        WRITTEN_FIXTURES / "ftl_written_hs.bin"
+    ).read_bytes()
     assert (tmp_path / "m.ftl").read_bytes()[:4] != (tmp_path / "m.bin").read_bytes()[:4]
     assert (
         load_model(tmp_path / "m.bin").predict("refund please", k=2)[0]
