@@ -73,7 +73,11 @@ def _check(path: str | Path, contents: Contents) -> None:
         raise ValueError("input ids must be increasing rows of the nwords + bucket matrix")
     if contents.pruned and not quantized:
         # fastText refuses a pruned dictionary with a dense matrix (its issue #332).
-        raise ModelFileError(f"{path}: fastText reads pruned models only when quantized (.ftz)")
+        raise ModelFileError(
+            f"{path}: the model's dictionary is pruned, and fastText reads pruned models only"
+            " with a quantized matrix, which these decoded rows are not; keep the .ftz it came"
+            " from, or write .ftl"
+        )
     if quantized and not contents.pruned and ids.size != nwords + bucket:
         raise ModelFileError(
             f"{path}: a quantized model without a row for every word and bucket can only be"
