@@ -9,7 +9,7 @@ import click
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.cli.options import PATH
 from fasttext_lite.errors import ModelFileError
-from fasttext_lite.formats import container, fasttext_model
+from fasttext_lite.formats import container, fasttext_model, model_file
 from fasttext_lite.formats.model_file import ModelParts
 
 FASTTEXT_SUFFIXES = (".bin", ".ftz")
@@ -38,8 +38,10 @@ def convert(input_path: str, output_path: str, force: bool) -> None:
     container.check_writable(output_path)
     container.check_replaceable(output_path, inputs=(input_path,), force=force)
     clf = FastTextClassifier.load(input_path)
-    if suffix == ".ftl":
-        clf.save(output_path)
-        return
     parts = ModelParts(clf.get_params(), clf.vocabulary_, clf.model_, clf.summary_)
-    fasttext_model.save(output_path, parts)
+    if suffix != ".ftl":
+        fasttext_model.save(output_path, parts)
+    elif container.is_fasttext(input_path):  # rows ftl wrote as zeros need no room in .ftl
+        model_file.save(output_path, fasttext_model.without_zero_rows(parts))
+    else:
+        clf.save(output_path)

@@ -30,6 +30,7 @@ from fasttext_lite.vocab import Vocabulary
 
 # fastText's defaults for the settings it stores and ftl has not got (`args.cc`).
 _WINDOW, _LR_UPDATE_RATE, _SAMPLING = 5, 100, 1e-4
+_ZERO_SCAN_BYTES = 1 << 24  # `without_zero_rows` reads the matrix in blocks of about this size
 _KINDS = {"cbow": "a cbow word-vector model", "sg": "a skipgram word-vector model"}
 
 
@@ -130,6 +131,26 @@ def load_word_vectors(path: str | Path) -> WordVectorParts:
     rows = _dense(found.input_matrix, None)
     model = Model(rows, _dense(found.output_matrix, None), np.arange(rows.shape[0]))
     return WordVectorParts(args.model, vocab, model, args.minn, args.maxn, args.bucket)
+
+
+def without_zero_rows(parts: ModelParts) -> ModelParts:
+    """The model without the input rows that are all zeros, which predict the same in a model
+    that is not pruned (a feature without a row counts as a zero row): an ftl model written as
+    fastText's `.bin` gets its size back when read into `.ftl`. Rows are checked block by
+    block, so that a memory-mapped matrix is never copied whole."""
+    model = parts.model
+    if getattr(model, "pruned", True) or isinstance(model.input, QuantizedMatrix):
+        return parts
+    step = max(1, _ZERO_SCAN_BYTES // max(model.input.nbytes // max(len(model.input), 1), 1))
+    nonzero = np.concatenate(
+        [np.zeros(0, bool)]
+        + [model.input[i : i + step].any(axis=1) for i in range(0, len(model.input), step)]
+    )
+    if nonzero.all():
+        return parts
+    kept = np.flatnonzero(nonzero)
+    rows = np.take(model.input, kept, axis=0)
+    return parts._replace(model=Model(rows, model.output, model.feature_ids[kept]))
 
 
 def save(path: str | Path, parts: ModelParts) -> None:
