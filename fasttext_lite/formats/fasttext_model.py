@@ -78,7 +78,8 @@ def load(path: str | Path) -> ModelParts:
         lines=0, examples=0, unlabelled=0, words=nwords, labels=len(found.labels),
         tokens=found.ntokens, seconds=None,
     )  # fmt: skip
-    return ModelParts(params, vocab, Model(rows, output, feature_ids), summary)
+    model = Model(rows, output, feature_ids, pruned=found.pruneidx is not None)
+    return ModelParts(params, vocab, model, summary)
 
 
 def _dense(
