@@ -40,7 +40,7 @@ def render_html(report: Report, *, model: str = "", test: str = "") -> str:
         '<section class="charts">',
         _figure("Precision and recall by threshold", _pr_chart(report), _pr_caption(report)),
         _figure("Reliability", _reliability_chart(report), _reliability_caption(report)),
-        _figure("Precision and recall at k", _at_k_chart(report), _at_k_table(report)),
+        _figure("Precision and recall at k", _at_k_chart(report), _at_k_caption(report)),
         "</section>",
         '<section class="tables">',
         _confusions(report),
@@ -108,7 +108,10 @@ def _summary(report: Report) -> str:
         [[name, _f(p), _f(r), _f(f)] for name, p, r, f in rows],
         id_="averages",
     )
-    return f'<section class="summary"><div class="cards">{card_html}</div>{table}</section>'
+    return (
+        f'<section class="summary"><div class="cards">{card_html}</div>{table}'
+        f"{_at_k_table(report)}</section>"
+    )
 
 
 def _figure(title: str, chart: str, caption: str) -> str:
@@ -203,9 +206,13 @@ def _at_k_chart(report: Report) -> str:
 
 def _at_k_table(report: Report) -> str:
     rows = [[str(a.k), _f(a.precision), _f(a.recall)] for a in report.at_k]
+    return _table(["k", "P@k", "R@k"], rows, id_="at-k")
+
+
+def _at_k_caption(report: Report) -> str:
     threshold = report.evaluation.threshold
-    note = f" at threshold {threshold:g}" if threshold else ""
-    return f"The top k labels of each line{note}:" + _table(["k", "P@k", "R@k"], rows, id_="at-k")
+    note = f", those at or above {threshold:g}" if threshold else ""
+    return f"The top k labels of each line{note}, as <code>ftl eval -k</code> k."
 
 
 def _confusions(report: Report) -> str:
@@ -336,9 +343,9 @@ code { font: 13px ui-monospace, "DejaVu Sans Mono", monospace; }
   letter-spacing: .04em; }
 .card .value { font-size: 28px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .card .hint { color: var(--muted); font-size: 12px; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr));
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr));
   gap: 16px; margin-bottom: 16px; }
-.tables { display: grid; grid-template-columns: minmax(360px, 1fr) minmax(640px, 2.4fr);
+.tables { display: grid; grid-template-columns: minmax(420px, 1fr) minmax(620px, 2fr);
   gap: 16px; align-items: start; }
 @media (max-width: 1100px) { .tables { grid-template-columns: 1fr; } }
 .panel, .notes { background: var(--panel); border: 1px solid var(--line); border-radius: 8px;
@@ -349,16 +356,16 @@ figcaption { color: var(--muted); font-size: 12.5px; margin-top: 6px; }
 svg.chart { width: 100%; max-width: 560px; height: auto; display: block; }
 svg .plot { fill: #fafafa; stroke: #d1d5db; }
 svg .grid { stroke: #e5e7eb; }
-svg .tick { fill: var(--muted); font-size: 11px; }
-svg .axis { fill: var(--ink); font-size: 12px; }
-svg .legend { fill: var(--ink); font-size: 12px; }
+svg .tick { fill: var(--muted); font-size: 12px; }
+svg .axis { fill: var(--ink); font-size: 13px; }
+svg .legend { fill: var(--ink); font-size: 13px; }
 svg .series { fill: none; stroke-width: 2.2; stroke-linejoin: round; }
 svg .diagonal { stroke: #9ca3af; stroke-dasharray: 4 4; }
 svg .marker { stroke: #fff; stroke-width: 1; }
 svg .mark { fill: #fff; stroke-width: 2.5; }
-svg .mark-text { font-size: 11px; fill: var(--ink); }
+svg .mark-text { font-size: 12px; fill: var(--ink); }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: right;
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: right;
   white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 table.small { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; }

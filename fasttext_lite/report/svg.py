@@ -53,8 +53,8 @@ def line_chart(
     y_ticks: Sequence[float] = (0, 0.2, 0.4, 0.6, 0.8, 1),
     marks: Sequence[Mark] = (),
     diagonal: bool = False,
-    width: int = 460,
-    height: int = 340,
+    width: int = 400,
+    height: int = 310,
 ) -> str:
     """An SVG element: the series as lines over the ranges of the ticks."""
     x0, x1 = min(x_ticks), max(x_ticks)
@@ -137,5 +137,5 @@ def _legend(series: Sequence[Series], left: int, top: int) -> str:
             f' stroke="{s.colour}"{dash}/>'
             f'<text class="legend" x="{x + 28}" y="{top}" dy="0.32em">{escape(s.name)}</text>'
         )
-        x += 40 + 7 * len(s.name)  # about the width of the name at the legend's font size
+        x += 40 + 8 * len(s.name)  # about the width of the name at the legend's font size
     return "".join(parts)
