@@ -123,6 +123,13 @@ def test_curves_lose_predictions_and_recall_as_the_threshold_rises() -> None:
         assert curve.predictions[-1] > 0  # thresholds past the last prediction are left out
 
 
+def test_curves_end_at_the_highest_probability() -> None:
+    curves = report_of(GOLD, PROBS).curves
+    # Past 0.72 nothing is predicted: no precision to show.
+    assert curves["top"].thresholds[-1] == curves["all"].thresholds[-1] == 0.72
+    assert (curves["top"].predictions[-1], curves["top"].precision[-1]) == (1, 1.0)
+
+
 def test_top_label_curve_at_threshold_zero_is_the_reports_own_p_at_1() -> None:
     report = report_of(*random_case(4))
     curve = report.curves["top"]
@@ -350,13 +357,15 @@ def test_eval_json_has_the_averages_without_a_report(
     assert record["weighted"]["recall"] == pytest.approx(expected.weighted.recall)
 
 
-@pytest.mark.parametrize("where", ["directory", "missing-directory", "the-test-file"])
+@pytest.mark.parametrize("where", ["directory", "missing-directory", "the-test-file", "a-fifo"])
 def test_eval_report_to_an_unusable_path_is_a_one_line_error(
     model_path: Path, support_valid: Path, tmp_path: Path, where: str
 ) -> None:
     test = tmp_path / "valid.txt"
     test.write_bytes(support_valid.read_bytes())
+    os.mkfifo(tmp_path / "fifo")
     out = {
+        "a-fifo": tmp_path / "fifo",
         "directory": tmp_path,
         "missing-directory": tmp_path / "nowhere" / "report.html",
         "the-test-file": test,

@@ -62,6 +62,9 @@ def check_path(path: str | Path, *, inputs: Iterable[str | Path] = ()) -> None:
     path = Path(path)
     if path.is_dir():
         raise StorageError(f"{path}: is a directory; give a file name for the report")
+    if path.exists() and not path.is_file():
+        # Renaming over a device such as /dev/null would replace the device itself.
+        raise StorageError(f"{path}: is not a regular file; give a file name for the report")
     if not path.parent.is_dir():
         raise StorageError(f"{path}: directory {path.parent} does not exist; create it first")
     for given in inputs:
