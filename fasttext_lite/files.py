@@ -1,5 +1,5 @@
-"""Opening a file for reading, and replacing one atomically, with every failure as one line
-naming the file and what to do."""
+"""Opening a file for reading and writing one atomically, with every failure as one line naming
+the file and what to do."""
 
 from __future__ import annotations
 
@@ -38,43 +38,45 @@ def reading(
 
 
 def write_atomically(
-    path: str | Path, write: Callable[[IO[bytes]], None], error: type[FtlError]
+    path: str | Path,
+    data: bytes | Callable[[IO[bytes]], None],
+    error: type[FtlError],
+    *,
+    kind: str,
 ) -> None:
-    """Call `write` on a temporary file beside `path`, then rename it over `path`: an existing
-    file is replaced whole or not at all, and no temporary file outlives a failure or Ctrl-C.
-    A failure to write raises `error`."""
+    """Write `data` to `path` through a temporary file in its directory and a rename, so that a
+    reader never sees half a file and a failure leaves any earlier file as it was; a failure
+    raises `error`. `data` may be a function writing to the file it is given, for what is
+    written in parts (a model). `kind` names what is written ("report")."""
     path = Path(path)
     try:
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
         )
     except OSError as failure:
-        raise _unwritable(path, failure, error) from None
+        raise _unwritable(path, kind, failure, error) from None
     try:
         with handle:
-            write(handle)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                data(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o666 & ~_umask())
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(handle.name, 0o666 & ~mask)  # as any new file: temporary files are 0600
         os.replace(handle.name, path)
-    except BaseException as failure:
+    except BaseException as failure:  # Ctrl-C included: never leave a temporary file behind
         with contextlib.suppress(OSError):
             os.unlink(handle.name)
         if isinstance(failure, OSError):
-            raise _unwritable(path, failure, error) from None
+            raise _unwritable(path, kind, failure, error) from None
         raise
 
 
-def _unwritable(path: Path, failure: OSError, error: type[FtlError]) -> FtlError:
+def _unwritable(path: Path, kind: str, failure: OSError, error: type[FtlError]) -> FtlError:
     return error(
-        f"{path}: cannot write it ({failure.strerror or failure}); any earlier file there is"
-        " unchanged"
+        f"{path}: cannot write the {kind} ({failure.strerror or failure}); any earlier file"
+        " there is unchanged"
     )
-
-
-def _umask() -> int:
-    """The process's umask (only readable by setting it): a temporary file is created 0600,
-    and the file should get the permissions any new file would."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

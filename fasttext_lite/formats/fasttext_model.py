@@ -84,7 +84,8 @@ def load(path: str | Path) -> ModelParts:
         lines=0, examples=0, unlabelled=0, words=nwords, labels=len(found.labels),
         tokens=found.ntokens, seconds=None,
     )  # fmt: skip
-    return ModelParts(params, vocab, Model(rows, output, feature_ids), summary)
+    model = Model(rows, output, feature_ids, pruned=found.pruneidx is not None)
+    return ModelParts(params, vocab, model, summary)
 
 
 def _dense(
@@ -139,7 +140,7 @@ def without_zero_rows(parts: ModelParts) -> ModelParts:
     fastText's `.bin` gets its size back when read into `.ftl`. Rows are checked block by
     block, so that a memory-mapped matrix is never copied whole."""
     model = parts.model
-    if getattr(model, "pruned", True) or isinstance(model.input, QuantizedMatrix):
+    if model.pruned or isinstance(model.input, QuantizedMatrix):
         return parts
     step = max(1, _ZERO_SCAN_BYTES // max(model.input.nbytes // max(len(model.input), 1), 1))
     nonzero = np.concatenate(
@@ -189,7 +190,7 @@ def to_fasttext(parts: ModelParts) -> fasttext_write.Contents:
         input_ids=model.feature_ids,
         input=input_,
         output=output if isinstance(output, QuantizedMatrix) else output.astype(np.float32),
-        pruned=bool(getattr(model, "pruned", False)),
+        pruned=model.pruned,
     )
 
 

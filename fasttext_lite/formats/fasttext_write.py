@@ -61,7 +61,7 @@ def write(path: str | Path, contents: Contents) -> None:
     """Write `contents` to `path` atomically as a fastText model file; contents fastText
     could not read back raise `ModelFileError` before anything is written."""
     _check(path, contents)
-    write_atomically(path, lambda handle: _write(handle, contents), ModelFileError)
+    write_atomically(path, lambda out: _write(out, contents), ModelFileError, kind="model")
 
 
 def _check(path: str | Path, contents: Contents) -> None:

@@ -56,6 +56,7 @@ def _encoded(parts: ModelParts) -> tuple[dict[str, Any], dict[str, npt.NDArray[A
         "label_counts": vocab.label_counts,
         "summary": {k: v for k, v in asdict(parts.summary).items() if k != "seconds"},
         "integer_labels": parts.integer_labels,
+        "pruned": model.pruned,
     }
     arrays = {"input": model.input, "output": model.output, "feature_ids": model.feature_ids}
     return header, arrays
@@ -125,7 +126,10 @@ def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], copy: bo
         raise ValueError("search trials")
     if copy:  # writable arrays of their own, not views of the bytes read
         a, b = np.array(a), np.array(b)
-    model = Model(a, b, np.array(ids, dtype=np.int64))
+    pruned = header.get("pruned", False)
+    if not isinstance(pruned, bool):
+        raise ValueError("pruned")
+    model = Model(a, b, np.array(ids, dtype=np.int64), pruned=pruned)
     vocab = Vocabulary(words, word_counts, labels, label_counts)
     integer_labels = header.get("integer_labels", False)
     if not isinstance(integer_labels, bool) or (

@@ -6,7 +6,10 @@ weights over A's rows: hidden = X @ A.
 
 Features that never occurred in training have no row: their rows would still hold their random
 initial values and carry no information, so the model stays proportional to the data, not to
-the hash bucket count, and such features are left out of a line's average.
+the hash bucket count. Such a feature still counts in a line's mean, as a zero row (in fastText
+it is a row of tiny random numbers), so that a fastText file written from the model predicts
+what the model predicts. A pruned model (fastText's `.ftz` with a prune index, `quantize
+--cutoff`) leaves its pruned features out of the mean, as fastText does.
 """
 
 from __future__ import annotations
@@ -24,12 +27,20 @@ _INIT_ROWS = 1 << 12
 class Model:
     """Input matrix A, output matrix B, and the feature ids that own A's rows."""
 
-    def __init__(self, input_: FloatArray, output: FloatArray, feature_ids: npt.NDArray[np.int64]):
+    def __init__(
+        self,
+        input_: FloatArray,
+        output: FloatArray,
+        feature_ids: npt.NDArray[np.int64],
+        *,
+        pruned: bool = False,
+    ):
         if input_.shape[0] != feature_ids.shape[0] or input_.shape[1] != output.shape[1]:
             raise ValueError("A, B and feature_ids disagree in shape")
         self.input = input_
         self.output = output
         self.feature_ids = feature_ids
+        self.pruned = pruned  # features without a row are left out of the mean, not zeros
         self._lookup: npt.NDArray[np.int32] | None = None
 
     @classmethod
@@ -70,7 +81,20 @@ class Model:
 
     def restricted(self, rows: npt.NDArray[np.integer]) -> Model:
         """A model over a copy of the given rows of A, sharing B: a batch's working set."""
-        return Model(np.take(self.input, rows, axis=0), self.output, self.feature_ids[rows])
+        return Model(
+            np.take(self.input, rows, axis=0),
+            self.output,
+            self.feature_ids[rows],
+            pruned=self.pruned,
+        )
+
+    def weights(self, features: Bags) -> sp.csr_array:
+        """Each line's averaging weights over A's rows: 1/n for each of its n features, those
+        without a row counting as zero rows unless the model is pruned. Consumes `features`
+        (as `rows_of`)."""
+        counts = None if self.pruned else features.sizes
+        rows = self.rows_of(features)
+        return rows.weights(self.input.shape[0], self.input.dtype.type, counts=counts)
 
     def hidden(self, weights: sp.csr_array) -> FloatArray:
         """Each line's weighted mean of the rows of A."""
