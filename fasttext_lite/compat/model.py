@@ -1,10 +1,11 @@
 """The model object of fastText's Python API (the binding's `_FastText`), over a
-`FastTextClassifier`: the same methods, arguments and return types.
+`FastTextClassifier` or a fastText word-vector model (`vectors.WordVectors`, which refuses to
+predict as fastText does): the same methods, arguments and return types.
 
 Labels keep their prefix here (`__label__x`), as in fastText. Where ftl and fastText differ:
 probabilities are the true ones (fastText's carry +1e-5); features that never occurred in
-training have no row in an ftl-trained model, so `get_input_matrix` shows zeros for them and
-vectors average the rows that exist; `get_label_id` of a word is -1 (fastText returns a
+training are zero rows in an ftl-trained model (fastText's hold their random start values), so
+`get_input_matrix` shows zeros for them; `get_label_id` of a word is -1 (fastText returns a
 meaningless negative number).
 """
 
