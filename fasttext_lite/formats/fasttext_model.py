@@ -150,7 +150,7 @@ def without_zero_rows(parts: ModelParts) -> ModelParts:
     if nonzero.all():
         return parts
     kept = np.flatnonzero(nonzero)
-    rows = np.take(model.input, kept, axis=0)
+    rows = model.input[kept]  # not np.take: on a memory map it doubled the peak memory
     return parts._replace(model=Model(rows, model.output, model.feature_ids[kept]))
 
 
