@@ -212,14 +212,23 @@ def test_probabilities_are_the_products_along_the_paths_and_sum_to_one(
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-12)
 
 
-STRATEGIES = {"search": 0, "all nodes": 10**9}  # SEARCH_RATIO forcing each way
+# SEARCH_RATIO forcing the search or scoring all nodes, and DENSE_NODES: how many inner nodes
+# of the first levels the search scores by one product (for k > 1), none, some or all.
+STRATEGIES = {
+    "search": (0, 0),
+    "search, first levels by one product": (0, 3),
+    "search, all levels by one product": (0, 10**9),
+    "all nodes": (10**9, 0),
+}
 
 
 @pytest.fixture(params=list(STRATEGIES))
 def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Runs a test with top_k searching the tree, then with it scoring all nodes."""
+    """Runs a test with each way top_k has of finding the labels."""
     name: str = request.param
-    monkeypatch.setattr(hs_module, "SEARCH_RATIO", STRATEGIES[name])
+    ratio, dense = STRATEGIES[name]
+    monkeypatch.setattr(hs_module, "SEARCH_RATIO", ratio)
+    monkeypatch.setattr(hs_module, "DENSE_NODES", dense)
     return name
 
 
