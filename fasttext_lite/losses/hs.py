@@ -82,38 +82,39 @@ class HierarchicalSoftmax:
         pairs = take_rows(self._path_starts, gold.indices)
         nodes = self._path_rows[pairs.positions]
         codes = self._path_codes[pairs.positions].astype(hidden.dtype)
-        line = gold.owners[pairs.owner]
+        owners = gold.owners
+        line = owners[pairs.owner]
         # np.take rather than fancy indexing: several times faster for rows of a matrix.
-        line_rows = np.take(hidden, line, axis=0)
-        scores = np.einsum("pd,pd->p", line_rows, np.take(output, nodes, axis=0))
-        # log(1 + e^s) - code s is the binary cross-entropy of sigmoid(s), without overflow.
-        loss = float(np.sum(np.logaddexp(0.0, scores) - codes * scores))
+        scores = np.einsum(
+            "pd,pd->p", np.take(hidden, line, axis=0), np.take(output, nodes, axis=0)
+        )
+        # log(1 + e^s) - code s, the binary cross-entropy of sigmoid(s), without overflow.
+        loss = float(np.sum((1.0 - codes) * scores - _log_sigmoid(scores)))
         d_scores = (sigmoid(scores) - codes).astype(hidden.dtype, copy=False)
         if weights is not None:
             d_scores *= weights.astype(hidden.dtype)[line]
-        size = np.abs(d_scores)
 
-        # Sums over the entries by gold label and by node as sparse products: scipy's sum in C
-        # what np.add.reduceat over rows does several times slower.
+        # The entries as a sparse (gold labels, rows of B) matrix: its product with B sums
+        # them by gold label, and its transpose (scipy sorts by row of B in C, in linear time)
+        # by row of B, for the touched rows only.
         by_gold = sp.csr_array(
             (d_scores, nodes, pairs.indptr), shape=(gold.indices.size, output.shape[0])
         )
-        gold_mass = np.bincount(pairs.owner, size, gold.indices.size).astype(hidden.dtype)
-        order = np.argsort(nodes, kind="stable")
-        touched = nodes[order]
-        first = np.diff(touched, prepend=-1) != 0
-        rows = touched[first]
-        node_starts = np.append(np.flatnonzero(first), touched.size)
-        by_node = sp.csr_array(
-            (d_scores[order], line[order], node_starts), shape=(rows.size, hidden.shape[0])
+        by_row = by_gold.tocsc()
+        rows = np.flatnonzero(np.diff(by_row.indptr))
+        row_starts = np.append(by_row.indptr[rows], by_row.indptr[-1])
+        touched = sp.csr_array(
+            (by_row.data, by_row.indices, row_starts), shape=(rows.size, gold.indices.size)
         )
-        row_mass = np.bincount(np.cumsum(first) - 1, size[order], rows.size)
+        size = np.abs(d_scores)
+        gold_mass = np.bincount(pairs.owner, size, gold.indices.size).astype(hidden.dtype)
+        row_mass = np.add.reduceat(np.abs(by_row.data), row_starts[:-1]) if rows.size else size
         return OutputGradient(
             loss=loss,
-            d_hidden=per_line(np.asarray(by_gold @ output), gold.owners, gold.nlines),
+            d_hidden=per_line(np.asarray(by_gold @ output), owners, gold.nlines),
             rows=rows.astype(np.intp),
-            d_output=np.asarray(by_node @ hidden),
-            line_mass=per_line(gold_mass, gold.owners, gold.nlines),
+            d_output=np.asarray(touched @ np.take(hidden, owners, axis=0)),
+            line_mass=per_line(gold_mass, owners, gold.nlines),
             row_mass=row_mass.astype(hidden.dtype),
         )
 
