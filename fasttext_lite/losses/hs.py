@@ -28,9 +28,9 @@ SEARCH_LOG_OFFSET = 1e-5
 
 # top_k searches the tree a level at a time, expanding only the nodes that can still hold one
 # of the k best labels, for k up to 1/SEARCH_RATIO of the labels; for larger k, scoring every
-# node with one matrix product is faster (they break even near k = 5 of cooking's 735 labels
-# and k = 200 of 10,000).
-SEARCH_RATIO = 100
+# node with one matrix product is faster (CPU time, 1,000 lines: they break even near k = 10 of
+# cooking's 735 labels and k = 150 of 9,667 generated ones).
+SEARCH_RATIO = 70
 
 # The search scores the inner nodes of the tree's first levels, up to DENSE_NODES of them, for
 # all lines at once with one matrix product: the search expands many nodes there, and a
