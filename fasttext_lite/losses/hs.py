@@ -85,9 +85,8 @@ class HierarchicalSoftmax:
         owners = gold.owners
         line = owners[pairs.owner]
         # np.take rather than fancy indexing: several times faster for rows of a matrix.
-        scores = np.einsum(
-            "pd,pd->p", np.take(hidden, line, axis=0), np.take(output, nodes, axis=0)
-        )
+        node_rows = np.take(output, nodes, axis=0)
+        scores = np.einsum("pd,pd->p", np.take(hidden, line, axis=0), node_rows)
         # log(1 + e^s) - code s, the binary cross-entropy of sigmoid(s), without overflow.
         loss = float(np.sum((1.0 - codes) * scores - _log_sigmoid(scores)))
         d_scores = (sigmoid(scores) - codes).astype(hidden.dtype, copy=False)
@@ -106,16 +105,25 @@ class HierarchicalSoftmax:
         touched = sp.csr_array(
             (by_row.data, by_row.indices, row_starts), shape=(rows.size, gold.indices.size)
         )
+        gold_hidden = np.take(hidden, owners, axis=0)
+        d_output = np.asarray(touched @ gold_hidden)
         size = np.abs(d_scores)
-        gold_mass = np.bincount(pairs.owner, size, gold.indices.size).astype(hidden.dtype)
-        row_mass = np.add.reduceat(np.abs(by_row.data), row_starts[:-1]) if rows.size else size
+        d_gold = np.asarray(by_gold @ output)
+        # A gold label's mass, as a row's (`_net_mass`): the nodes of a path point different
+        # ways, so its step on the hidden vector is shorter than their steps' lengths summed.
+        lengths = size * np.linalg.norm(node_rows, axis=1)
+        summed = np.bincount(pairs.owner, lengths, gold.indices.size).astype(hidden.dtype)
+        gold_mass = np.bincount(pairs.owner, size, gold.indices.size) * _surviving(
+            np.linalg.norm(d_gold, axis=1), summed
+        )
+        gold_mass = gold_mass.astype(hidden.dtype)
         return OutputGradient(
             loss=loss,
-            d_hidden=per_line(np.asarray(by_gold @ output), owners, gold.nlines),
+            d_hidden=per_line(d_gold, owners, gold.nlines),
             rows=rows.astype(np.intp),
-            d_output=np.asarray(touched @ np.take(hidden, owners, axis=0)),
+            d_output=d_output,
             line_mass=per_line(gold_mass, owners, gold.nlines),
-            row_mass=row_mass.astype(hidden.dtype),
+            row_mass=_net_mass(touched, d_output, gold_hidden),
         )
 
     def probabilities(self, output: FloatArray, hidden: FloatArray) -> FloatArray:
@@ -253,6 +261,35 @@ class HierarchicalSoftmax:
             line = line[node[line] >= n]
         result: FloatArray = np.where(lowest >= floor, score, -np.inf)
         return result
+
+
+def _net_mass(touched: sp.csr_array, d_output: FloatArray, hidden: FloatArray) -> FloatArray:
+    """Each touched row's summed |d loss / d score| (`touched`: (rows, gold labels)), times
+    the share of its gold labels' steps that survives their sum: |sum of d h| / sum of |d h|.
+
+    The trainer bounds the steps a batch sends a row by this mass. Near the root, each node
+    is on the paths of most lines, which pull it towards their side of the tree: opposite
+    ways, so that the summed step is far shorter than the sum of the steps' lengths. Counting
+    the sizes alone slows the top of the tree most (docs/decisions.md). A row that one line
+    uses, or whose lines agree, keeps the plain sum: one line's step is never bounded.
+    """
+    if touched.shape[0] == 0:
+        return np.zeros(0, hidden.dtype)
+    size = np.abs(touched.data)
+    lengths = size * np.take(np.linalg.norm(hidden, axis=1), touched.indices)
+    starts = touched.indptr[:-1]
+    mass: FloatArray = np.add.reduceat(size, starts) * _surviving(
+        np.linalg.norm(d_output, axis=1), np.add.reduceat(lengths, starts)
+    )
+    return mass.astype(hidden.dtype)
+
+
+def _surviving(net: FloatArray, summed: FloatArray) -> FloatArray:
+    """net / summed lengths, at most 1 (rounding), and 1 where nothing moves."""
+    share: FloatArray = np.minimum(
+        np.divide(net, summed, out=np.ones_like(summed), where=summed > 0), 1.0
+    )
+    return share
 
 
 class _NodeScores:
