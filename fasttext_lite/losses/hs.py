@@ -14,8 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
-from fasttext_lite.arrays.bags import Bags
+from fasttext_lite.arrays.bags import Bags, indptr_of, take_rows
 from fasttext_lite.losses.base import FloatArray, OutputGradient, TopLabels, per_line
 from fasttext_lite.losses.huffman import huffman_tree
 from fasttext_lite.losses.ova import sigmoid
@@ -27,9 +28,18 @@ SEARCH_LOG_OFFSET = 1e-5
 
 # top_k searches the tree a level at a time, expanding only the nodes that can still hold one
 # of the k best labels, for k up to 1/SEARCH_RATIO of the labels; for larger k, scoring every
-# node with one matrix product is faster (they break even near k = 5 of cooking's 735 labels
-# and k = 200 of 10,000).
-SEARCH_RATIO = 100
+# node with one matrix product is faster (CPU time, 1,000 lines: they break even near k = 10 of
+# cooking's 735 labels and k = 150 of 9,667 generated ones).
+SEARCH_RATIO = 70
+
+# The search scores the inner nodes of the tree's first levels, up to DENSE_NODES of them, for
+# all lines at once with one matrix product: the search expands many nodes there, and a
+# product costs far less per score than gathering each node's row.
+DENSE_NODES = 1024
+
+# How far under the greedy leaf's score the search starts its bound for k = 1: the search sums
+# the same terms again, and may round them differently in the last bit.
+_BOUND_MARGIN = 1e-4
 
 
 class HierarchicalSoftmax:
@@ -46,8 +56,15 @@ class HierarchicalSoftmax:
     def __init__(self, label_counts: Sequence[int]) -> None:
         self.tree = huffman_tree(label_counts)
         self.output_rows = len(label_counts) - 1
-        self._mask = self.tree.mask()
+        # Each label's path as a CSR row: its nodes (rows of B) and codes, from its parent up.
+        mask = self.tree.mask()
+        self._path_starts = indptr_of(self.tree.depths)
+        self._path_rows = self.tree.paths[mask]
+        self._path_codes = self.tree.codes[mask]
         self._levels = self.tree.levels()
+        # The levels from the root on that hold at most DENSE_NODES inner nodes in all.
+        sizes = np.cumsum([rows.size for rows in self._levels])
+        self._dense_levels = self._levels[: int(np.searchsorted(sizes, DENSE_NODES, "right"))]
 
     def gradient(
         self,
@@ -59,38 +76,54 @@ class HierarchicalSoftmax:
     ) -> OutputGradient:
         """The summed loss of each line's gold labels (the trainer gives one per line); with
         `weights`, each line's gradients scaled by its weight (the loss unweighted)."""
-        labels = gold.indices
-        owner = gold.owners  # each gold label's line
-        paths, mask = self.tree.paths[labels], self._mask[labels]
-        codes = self.tree.codes[labels].astype(hidden.dtype)
-        nodes = output[paths]  # (golds, depth, dim): each gold's path rows, padding included
-        scores = np.einsum("gd,gkd->gk", hidden[owner], nodes)
-        # log(1 + e^s) - code s is the binary cross-entropy of sigmoid(s), without overflow.
-        loss = float(np.sum(np.logaddexp(0.0, scores) - codes * scores, where=mask))
-        d_scores = np.where(mask, sigmoid(scores) - codes, 0.0).astype(hidden.dtype)
+        # One entry per (gold label, node on its path), grouped by gold label: no padding, so
+        # the work follows the labels' path lengths (7 on average on cooking, where the
+        # deepest path has 16 nodes).
+        pairs = take_rows(self._path_starts, gold.indices)
+        nodes = self._path_rows[pairs.positions]
+        codes = self._path_codes[pairs.positions].astype(hidden.dtype)
+        owners = gold.owners
+        line = owners[pairs.owner]
+        # np.take rather than fancy indexing: several times faster for rows of a matrix.
+        node_rows = np.take(output, nodes, axis=0)
+        scores = np.einsum("pd,pd->p", np.take(hidden, line, axis=0), node_rows)
+        # log(1 + e^s) - code s, the binary cross-entropy of sigmoid(s), without overflow.
+        loss = float(np.sum((1.0 - codes) * scores - _log_sigmoid(scores)))
+        d_scores = (sigmoid(scores) - codes).astype(hidden.dtype, copy=False)
         if weights is not None:
-            d_scores *= weights.astype(hidden.dtype)[owner, None]
+            d_scores *= weights.astype(hidden.dtype)[line]
 
-        # Each (gold, node) pair once, grouped by node: the distinct rows and their sums.
-        which, place = np.nonzero(mask)
-        order = np.argsort(paths[which, place], kind="stable")
-        which, place = which[order], place[order]
-        touched = paths[which, place]
-        starts = np.flatnonzero(np.diff(touched, prepend=-1))
-        d_each = d_scores[which, place]
-        if touched.size:
-            d_output = np.add.reduceat(d_each[:, None] * hidden[owner[which]], starts, axis=0)
-            row_mass = np.add.reduceat(np.abs(d_each), starts)
-        else:
-            d_output = np.zeros((0, hidden.shape[1]), hidden.dtype)
-            row_mass = np.zeros(0, hidden.dtype)
+        # The entries as a sparse (gold labels, rows of B) matrix: its product with B sums
+        # them by gold label, and its transpose (scipy sorts by row of B in C, in linear time)
+        # by row of B, for the touched rows only.
+        by_gold = sp.csr_array(
+            (d_scores, nodes, pairs.indptr), shape=(gold.indices.size, output.shape[0])
+        )
+        by_row = by_gold.tocsc()
+        rows = np.flatnonzero(np.diff(by_row.indptr))
+        row_starts = np.append(by_row.indptr[rows], by_row.indptr[-1])
+        touched = sp.csr_array(
+            (by_row.data, by_row.indices, row_starts), shape=(rows.size, gold.indices.size)
+        )
+        gold_hidden = np.take(hidden, owners, axis=0)
+        d_output = np.asarray(touched @ gold_hidden)
+        size = np.abs(d_scores)
+        d_gold = np.asarray(by_gold @ output)
+        # A gold label's mass, as a row's (`_net_mass`): the nodes of a path point different
+        # ways, so its step on the hidden vector is shorter than their steps' lengths summed.
+        lengths = size * np.linalg.norm(node_rows, axis=1)
+        summed = np.bincount(pairs.owner, lengths, gold.indices.size).astype(hidden.dtype)
+        gold_mass = np.bincount(pairs.owner, size, gold.indices.size) * _surviving(
+            np.linalg.norm(d_gold, axis=1), summed
+        )
+        gold_mass = gold_mass.astype(hidden.dtype)
         return OutputGradient(
             loss=loss,
-            d_hidden=per_line(np.einsum("gk,gkd->gd", d_scores, nodes), owner, gold.nlines),
-            rows=touched[starts].astype(np.intp),
+            d_hidden=per_line(d_gold, owners, gold.nlines),
+            rows=rows.astype(np.intp),
             d_output=d_output,
-            line_mass=per_line(np.abs(d_scores).sum(axis=1), owner, gold.nlines),
-            row_mass=row_mass,
+            line_mass=per_line(gold_mass, owners, gold.nlines),
+            row_mass=_net_mass(touched, d_output, gold_hidden),
         )
 
     def probabilities(self, output: FloatArray, hidden: FloatArray) -> FloatArray:
@@ -169,7 +202,17 @@ class HierarchicalSoftmax:
         node = np.full(nlines, 2 * n - 2, dtype=np.intp)
         score = np.zeros(nlines, hidden.dtype)
         log_p = np.zeros(nlines, hidden.dtype)
-        bound = np.full(nlines, -np.inf, hidden.dtype)  # each line's k-th best label so far
+        # Each line's k-th best label so far. For k = 1, the leaf that the more probable
+        # branch at every node leads to is a label the search finds: starting from its score
+        # prunes from the first level on, where a level-by-level search otherwise expands
+        # every node until it reaches leaves (on 10,000 labels, 4x as slow).
+        bound = np.full(nlines, -np.inf, hidden.dtype)
+        # For k = 1 the bound prunes hard from the start, and the product would cost more than
+        # it saves (on cooking, 2x); for k > 1, many nodes of the first levels are expanded.
+        dense = self._dense_levels if k > 1 else []
+        scores, level = _NodeScores(output, hidden, dense), 0
+        if k == 1:
+            bound = self._greedy_score(scores, float(floor)) - _BOUND_MARGIN
         found = _Found.none(hidden.dtype)
         while line.size:
             keep = (score >= floor) & (score >= bound[line])
@@ -182,7 +225,8 @@ class HierarchicalSoftmax:
                 inner = ~leaf
                 line, node, score, log_p = line[inner], node[inner], score[inner], log_p[inner]
             rows = node - n
-            s = np.einsum("ij,ij->i", hidden[line], output[rows])
+            s = scores(level, line, rows)
+            level += 1
             f = sigmoid(s)
             line = np.concatenate([line, line])
             node = np.concatenate([tree.left[rows], tree.right[rows]])
@@ -194,6 +238,85 @@ class HierarchicalSoftmax:
         found_log_p = np.zeros((nlines, k), hidden.dtype)
         found_log_p[found.line, found.rank] = found.log_p
         return ids, found_log_p
+
+    def _greedy_score(self, scores: _NodeScores, floor: float) -> FloatArray:
+        """(lines,): the search score of the leaf reached by taking the more probable branch
+        at every node, or -inf where a node on the way falls under `floor`."""
+        n, tree = self.tree.nlabels, self.tree
+        hidden = scores.hidden
+        nlines, level = hidden.shape[0], 0
+        node = np.full(nlines, 2 * n - 2, dtype=np.intp)
+        score = np.zeros(nlines, hidden.dtype)
+        lowest = np.zeros(nlines, hidden.dtype)
+        line = np.arange(nlines) if n > 1 else np.zeros(0, np.intp)
+        while line.size:
+            rows = node[line] - n
+            s = scores(level, line, rows)
+            level += 1
+            f = sigmoid(s)
+            right = s >= 0.0
+            score[line] += _search_log(np.where(right, f, 1.0 - f))
+            lowest[line] = np.minimum(lowest[line], score[line])
+            node[line] = np.where(right, tree.right[rows], tree.left[rows])
+            line = line[node[line] >= n]
+        result: FloatArray = np.where(lowest >= floor, score, -np.inf)
+        return result
+
+
+def _net_mass(touched: sp.csr_array, d_output: FloatArray, hidden: FloatArray) -> FloatArray:
+    """Each touched row's summed |d loss / d score| (`touched`: (rows, gold labels)), times
+    the share of its gold labels' steps that survives their sum: |sum of d h| / sum of |d h|.
+
+    The trainer bounds the steps a batch sends a row by this mass. Near the root, each node
+    is on the paths of most lines, which pull it towards their side of the tree: opposite
+    ways, so that the summed step is far shorter than the sum of the steps' lengths. Counting
+    the sizes alone slows the top of the tree most (docs/decisions.md). A row that one line
+    uses, or whose lines agree, keeps the plain sum: one line's step is never bounded.
+    """
+    if touched.shape[0] == 0:
+        return np.zeros(0, hidden.dtype)
+    size = np.abs(touched.data)
+    lengths = size * np.take(np.linalg.norm(hidden, axis=1), touched.indices)
+    starts = touched.indptr[:-1]
+    mass: FloatArray = np.add.reduceat(size, starts) * _surviving(
+        np.linalg.norm(d_output, axis=1), np.add.reduceat(lengths, starts)
+    )
+    return mass.astype(hidden.dtype)
+
+
+def _surviving(net: FloatArray, summed: FloatArray) -> FloatArray:
+    """net / summed lengths, at most 1 (rounding), and 1 where nothing moves."""
+    share: FloatArray = np.minimum(
+        np.divide(net, summed, out=np.ones_like(summed), where=summed > 0), 1.0
+    )
+    return share
+
+
+class _NodeScores:
+    """The scores of inner nodes for lines: a matrix product for the first levels (`dense`),
+    dot products of gathered rows below."""
+
+    def __init__(
+        self, output: FloatArray, hidden: FloatArray, dense: list[npt.NDArray[np.intp]]
+    ) -> None:
+        self.output, self.hidden = output, hidden
+        self.levels = len(dense)
+        rows = np.concatenate(dense) if dense else np.zeros(0, np.intp)
+        self.column = np.zeros(output.shape[0], np.intp)
+        self.column[rows] = np.arange(rows.size)
+        self.top = hidden @ np.take(output, rows, axis=0).T  # (lines, dense rows)
+
+    def __call__(
+        self, level: int, line: npt.NDArray[np.intp], rows: npt.NDArray[np.intp]
+    ) -> FloatArray:
+        """The scores of inner nodes `rows` (all at `level`) for lines `line`."""
+        if level < self.levels:
+            dense: FloatArray = self.top[line, self.column[rows]]
+            return dense
+        result: FloatArray = np.einsum(
+            "ij,ij->i", np.take(self.hidden, line, axis=0), np.take(self.output, rows, axis=0)
+        )
+        return result
 
 
 def _log_sigmoid(s: FloatArray) -> FloatArray:

@@ -96,7 +96,8 @@ def test_loss_value_and_masses_are_per_line(name: str) -> None:
     output = rng.normal(size=(loss.output_rows, 3))
     gold = gold_bags(loss, GOLD)
     whole = gradient(loss, output, hidden, gold)
-    assert whole.row_mass.sum() == pytest.approx(whole.line_mass.sum(), rel=1e-12)
+    if name != "hs":  # hs counts net steps on both sides (tests/losses/test_hs.py)
+        assert whole.row_mass.sum() == pytest.approx(whole.line_mass.sum(), rel=1e-12)
     if name in SAMPLING:  # a line alone draws other negatives (tests/losses/test_ns.py)
         return
     rows = [gradient(loss, output, hidden[i : i + 1], gold.take(np.array([i]))) for i in range(4)]

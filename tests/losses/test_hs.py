@@ -212,14 +212,23 @@ def test_probabilities_are_the_products_along_the_paths_and_sum_to_one(
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-12)
 
 
-STRATEGIES = {"search": 0, "all nodes": 10**9}  # SEARCH_RATIO forcing each way
+# SEARCH_RATIO forcing the search or scoring all nodes, and DENSE_NODES: how many inner nodes
+# of the first levels the search scores by one product (for k > 1), none, some or all.
+STRATEGIES = {
+    "search": (0, 0),
+    "search, first levels by one product": (0, 3),
+    "search, all levels by one product": (0, 10**9),
+    "all nodes": (10**9, 0),
+}
 
 
 @pytest.fixture(params=list(STRATEGIES))
 def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Runs a test with top_k searching the tree, then with it scoring all nodes."""
+    """Runs a test with each way top_k has of finding the labels."""
     name: str = request.param
-    monkeypatch.setattr(hs_module, "SEARCH_RATIO", STRATEGIES[name])
+    ratio, dense = STRATEGIES[name]
+    monkeypatch.setattr(hs_module, "SEARCH_RATIO", ratio)
+    monkeypatch.setattr(hs_module, "DENSE_NODES", dense)
     return name
 
 
@@ -332,27 +341,55 @@ def test_gradient_matches_finite_differences_and_names_only_path_rows(scale: flo
     np.testing.assert_allclose(d_output, central_difference(value, output), rtol=1e-6, atol=1e-7)
 
 
+def net_share(steps: list[FloatArray]) -> float:
+    """|sum of the steps| / sum of their lengths (1 for no movement)."""
+    summed = sum(float(np.linalg.norm(step)) for step in steps)
+    return min(1.0, float(np.linalg.norm(np.sum(steps, axis=0))) / summed) if summed else 1.0
+
+
 def test_loss_and_masses_are_binary_logistic_along_the_gold_path() -> None:
-    """Per line: loss -log p(gold), line mass sum |sigmoid(s) - code|; each row's mass sums
-    the same terms over the lines."""
+    """Per line: loss -log p(gold); line mass sum |sigmoid(s) - code| over each gold label's
+    path, and each row's mass the same terms summed over the lines, each times the share of
+    its steps (d B_row for a label, d h for a row) that survives their sum."""
     loss = HierarchicalSoftmax(COUNTS)
     rng = np.random.default_rng(2)
     hidden, output = rng.normal(size=(len(GOLD), 3)), rng.normal(size=(len(COUNTS) - 1, 3))
     out = loss.gradient(output, hidden, Bags.of(GOLD), rng)
     reference = fasttext_build_tree(COUNTS)
     probs = brute_force_probabilities(reference, output, hidden)
-    line_mass, row_mass, total = np.zeros(len(GOLD)), np.zeros(len(COUNTS) - 1), 0.0
+    line_mass, total = np.zeros(len(GOLD)), 0.0
+    row_sizes: dict[int, float] = {}
+    row_steps: dict[int, list[FloatArray]] = {}
     for line, labels in enumerate(GOLD):
         for label in labels:
             total -= math.log(probs[line, label])
+            sizes, steps = 0.0, []
             for row, code in zip(reference.paths[label], reference.codes[label], strict=True):
-                size = abs(sigmoid(float(output[row] @ hidden[line])) - code)
-                line_mass[line] += size
-                row_mass[row] += size
+                d = sigmoid(float(output[row] @ hidden[line])) - code
+                sizes += abs(d)
+                steps.append(d * output[row])
+                row_sizes[row] = row_sizes.get(row, 0.0) + abs(d)
+                row_steps.setdefault(row, []).append(d * hidden[line])
+            line_mass[line] += sizes * net_share(steps)
     assert out.loss == pytest.approx(total, rel=1e-12)
     np.testing.assert_allclose(out.line_mass, line_mass, rtol=1e-12)
     assert out.rows is not None
-    np.testing.assert_allclose(out.row_mass, row_mass[out.rows], rtol=1e-12)
+    row_mass = [row_sizes[row] * net_share(row_steps[row]) for row in out.rows.tolist()]
+    np.testing.assert_allclose(out.row_mass, row_mass, rtol=1e-12)
+
+
+def test_lines_pulling_a_row_opposite_ways_count_as_their_net_step() -> None:
+    """Two labels, one node: lines of either label with one hidden vector pull the root's row
+    by +-h/2: the sizes sum to 1, the steps to nothing, so the trainer leaves their summed
+    step (zero) unbounded; a line alone counts its own size, 1/2."""
+    loss = HierarchicalSoftmax([1, 1])
+    hidden, output = np.ones((2, 3)), np.zeros((1, 3))
+    both = loss.gradient(output, hidden, Bags.of([[0], [1]]), np.random.default_rng())
+    np.testing.assert_allclose(both.d_output, [[0.0, 0.0, 0.0]], atol=1e-15)
+    np.testing.assert_allclose(both.row_mass, [0.0], atol=1e-15)
+    np.testing.assert_allclose(both.line_mass, [0.5, 0.5])
+    alone = loss.gradient(output, hidden[:1], Bags.of([[1]]), np.random.default_rng())
+    np.testing.assert_allclose(alone.row_mass, [0.5])
 
 
 def test_a_single_label_has_no_path_and_no_loss() -> None:
