@@ -262,7 +262,8 @@ def top1_lines(reader: str, proc: Proc, out: Path) -> list[str]:
     return out.read_text(encoding="utf-8").splitlines()
 
 
-def run_models(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+def run_model(args: argparse.Namespace, work: Path, name: str) -> dict[str, Any]:
+    """The measures of one model, every reader."""
     cooking = make_dataset(
         "cooking",
         "cooking",
@@ -273,96 +274,95 @@ def run_models(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     text, lines = predict_file(cooking, args.work_dir, args.predict_lines)
     empty = work / "empty.txt"
     empty.write_bytes(b"")
-    results = []
-    for name in args.models.split(","):
-        log(f"[fasttext-files / {name}]")
-        try:
-            made = ensure_model(work, name, cooking.train, args.timeout)
-        except RuntimeError as error:
-            log(f"  FAILED {error}")
-            results.append({"model": name, "status": "failed", "note": str(error)[:500]})
-            continue
-        model = Path(made["path"])
-        runs: dict[str, list[dict[str, Any]]] = {r: [] for r in READERS}
-        outputs: dict[str, list[str]] = {}
-        failed: dict[str, str] = {}
-        for rep in range(args.repeat):
-            for reader in READERS:
-                if reader in failed:
-                    continue
-                out = work / f"top1-{name}-{reader}.txt"
-                try:
-                    load, load_json = measure(reader, model, empty, args.timeout)
-                    cmd = reader_cmd(reader, model, text)
-                    if reader != "ftl-cli":
-                        cmd += ["--out", str(out)]
-                    pred = run_measured(cmd, args.timeout)
-                    if pred.returncode != 0:
-                        raise RuntimeError(f"{reader} on {model.name}: {pred.error()}")
-                except (RuntimeError, ValueError) as error:
-                    failed[reader] = str(error)[:500]
-                    log(f"  {reader}: FAILED {failed[reader]}")
-                    continue
-                pred_json = {} if reader == "ftl-cli" else pred.json()
-                if rep == 0:
-                    outputs[reader] = top1_lines(reader, pred, out)
-                out.unlink(missing_ok=True)
-                after = pred.wall_s - load.wall_s
-                record = {
-                    "load_process_s": load.wall_s,
-                    "load_call_s": load_json.get("load_s"),
-                    "load_rss_mb": load.maxrss_mb,
-                    "predict_process_s": pred.wall_s,
-                    "predict_rss_mb": pred.maxrss_mb,
-                    "lines_per_s_process": lines / pred.wall_s,
-                    "lines_per_s_after_load": lines / after if after > 0 else None,
-                    "lines_per_s_loop": lines / pred_json["predict_s"] if pred_json else None,
-                    "other_cores": pred.other_cores,
-                }
-                runs[reader].append(record)
-                log(
-                    f"  {READER_LABELS[reader]:<10} run {rep + 1}: load {load.wall_s:.2f} s "
-                    f"(RSS {load.maxrss_mb:.0f} MB), predict {record['lines_per_s_process']:,.0f}"
-                    f" lines/s (after load {fmt(record['lines_per_s_after_load'], ',.0f')}), "
-                    f"RSS {pred.maxrss_mb:.0f} MB"
-                )
-        reference = outputs.get("fasttext")
-        rows = []
+    log(f"[fasttext-files / {name}]")
+    try:
+        made = ensure_model(work, name, cooking.train, args.timeout)
+    except RuntimeError as error:
+        log(f"  FAILED {error}")
+        return {"model": name, "status": "failed", "note": str(error)[:500]}
+    model = Path(made["path"])
+    runs: dict[str, list[dict[str, Any]]] = {r: [] for r in READERS}
+    outputs: dict[str, list[str]] = {}
+    failed: dict[str, str] = {}
+    for rep in range(args.repeat):
         for reader in READERS:
-            median = {
-                key: _median(r[key] for r in runs[reader])
-                for key in (runs[reader][0] if runs[reader] else {})
+            if reader in failed:
+                continue
+            out = work / f"top1-{name}-{reader}.txt"
+            try:
+                load, load_json = measure(reader, model, empty, args.timeout)
+                cmd = reader_cmd(reader, model, text)
+                if reader != "ftl-cli":
+                    cmd += ["--out", str(out)]
+                pred = run_measured(cmd, args.timeout)
+                if pred.returncode != 0:
+                    raise RuntimeError(f"{reader} on {model.name}: {pred.error()}")
+            except (RuntimeError, ValueError) as error:
+                failed[reader] = str(error)[:500]
+                log(f"  {reader}: FAILED {failed[reader]}")
+                continue
+            pred_json = {} if reader == "ftl-cli" else pred.json()
+            if rep == 0:
+                outputs[reader] = top1_lines(reader, pred, out)
+            out.unlink(missing_ok=True)
+            after = pred.wall_s - load.wall_s
+            after_cpu = pred.cpu_s - load.cpu_s
+            record = {
+                "load_process_s": load.wall_s,
+                "load_call_s": load_json.get("load_s"),
+                "load_rss_mb": load.maxrss_mb,
+                "predict_process_s": pred.wall_s,
+                "predict_rss_mb": pred.maxrss_mb,
+                "lines_per_s_process": lines / pred.wall_s,
+                "lines_per_s_after_load": lines / after if after > 0 else None,
+                "lines_per_s_loop": lines / pred_json["predict_s"] if pred_json else None,
+                # CPU time is what other processes on a busy machine disturb least.
+                "load_cpu_s": load.cpu_s,
+                "predict_cpu_s": pred.cpu_s,
+                "lines_per_cpu_s_after_load": lines / after_cpu if after_cpu > 0 else None,
+                "other_cores": pred.other_cores,
             }
-            same = None
-            if reference is not None and reader in outputs:
-                mine = outputs[reader]
-                if len(mine) == len(reference):
-                    same = sum(a == b for a, b in zip(mine, reference, strict=True)) / max(
-                        1, len(reference)
-                    )
-            rows.append(
-                {
-                    "reader": reader,
-                    "status": "failed" if reader in failed else "ok",
-                    "note": failed.get(reader, ""),
-                    "median": median,
-                    "same_top1_as_binding": same,
-                    "runs": runs[reader],
-                }
+            runs[reader].append(record)
+            log(
+                f"  {READER_LABELS[reader]:<10} run {rep + 1}: load {load.wall_s:.2f} s "
+                f"(RSS {load.maxrss_mb:.0f} MB), predict {record['lines_per_s_process']:,.0f}"
+                f" lines/s (after load {fmt(record['lines_per_s_after_load'], ',.0f')}), "
+                f"RSS {pred.maxrss_mb:.0f} MB"
             )
-        results.append(
+    reference = outputs.get("fasttext")
+    rows = []
+    for reader in READERS:
+        median = {
+            key: _median(r[key] for r in runs[reader])
+            for key in (runs[reader][0] if runs[reader] else {})
+        }
+        same = None
+        if reference is not None and reader in outputs:
+            mine = outputs[reader]
+            if len(mine) == len(reference):
+                same = sum(a == b for a, b in zip(mine, reference, strict=True)) / max(
+                    1, len(reference)
+                )
+        rows.append(
             {
-                "model": name,
-                "file": model.name,
-                "settings": MODELS[name][0],
-                "quantize": MODELS[name][1],
-                "made": made,
-                "predict_lines": lines,
-                "readers": rows,
-                "ratios_ftl_over_fasttext": ratios(rows),
+                "reader": reader,
+                "status": "failed" if reader in failed else "ok",
+                "note": failed.get(reader, ""),
+                "median": median,
+                "same_top1_as_binding": same,
+                "runs": runs[reader],
             }
         )
-    return results
+    return {
+        "model": name,
+        "file": model.name,
+        "settings": MODELS[name][0],
+        "quantize": MODELS[name][1],
+        "made": made,
+        "predict_lines": lines,
+        "readers": rows,
+        "ratios_ftl_over_fasttext": ratios(rows),
+    }
 
 
 def _median(values: Any) -> float | None:
@@ -390,6 +390,8 @@ def ratios(rows: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
             "lines_per_s_process": div("lines_per_s_process"),
             "lines_per_s_after_load": div("lines_per_s_after_load"),
             "lines_per_s_loop": div("lines_per_s_loop"),
+            "load_cpu_s": div("load_cpu_s"),
+            "lines_per_cpu_s_after_load": div("lines_per_cpu_s_after_load"),
         }
     return out
 
@@ -421,6 +423,7 @@ def run_vec(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             {
                 "read_s": got["read_s"],
                 "process_s": proc.wall_s,
+                "cpu_s": proc.cpu_s,
                 "mb_per_s": mb / got["read_s"],
                 "rss_mb": proc.maxrss_mb,
                 "other_cores": proc.other_cores,
@@ -447,8 +450,9 @@ def report(models: list[dict[str, Any]], vec: dict[str, Any] | None, repeat: int
         "",
         f"Medians of {repeat} run(s), each a fresh process. *load*: loading the model and "
         "predicting an empty file (call: the load call alone); *after load*: lines / (predict "
-        "process s - load process s); *loop*: the prediction loop alone; *same top-1*: share "
-        "of lines with the binding's label.",
+        "process s - load process s); *lines/CPU s*: the same with the processes' CPU seconds "
+        "(less disturbed by a busy machine); *loop*: the prediction loop alone; *same top-1*: "
+        "share of lines with the binding's label.",
     ]
     for res in models:
         lines += ["", f"### {res['model']}"]
@@ -461,18 +465,20 @@ def report(models: list[dict[str, Any]], vec: dict[str, Any] | None, repeat: int
             f"`{res['file']}`, {res['made']['mb']:.1f} MB, binding's settings {res['settings']}"
             f"{quant}; {res['predict_lines']:,} lines predicted",
             "",
-            "| reader | load s (process) | load s (call) | load peak RSS MB | predict lines/s "
-            "(process) | predict lines/s (after load) | predict lines/s (loop) | predict peak "
-            "RSS MB | same top-1 | note |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+            "| reader | load s (process) | load CPU s | load s (call) | load peak RSS MB "
+            "| predict lines/s (process) | predict lines/s (after load) | lines/CPU s (after "
+            "load) | predict lines/s (loop) | predict peak RSS MB | same top-1 | note |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
         ]
         for row in res["readers"]:
             m = row["median"]
             lines.append(
                 f"| {READER_LABELS[row['reader']]} | {fmt(m.get('load_process_s'), '.2f')} "
+                f"| {fmt(m.get('load_cpu_s'), '.2f')} "
                 f"| {fmt(m.get('load_call_s'), '.3f')} | {fmt(m.get('load_rss_mb'), '.0f')} "
                 f"| {fmt(m.get('lines_per_s_process'), ',.0f')} "
                 f"| {fmt(m.get('lines_per_s_after_load'), ',.0f')} "
+                f"| {fmt(m.get('lines_per_cpu_s_after_load'), ',.0f')} "
                 f"| {fmt(m.get('lines_per_s_loop'), ',.0f')} "
                 f"| {fmt(m.get('predict_rss_mb'), '.0f')} "
                 f"| {fmt(row['same_top1_as_binding'], '.4f')} | {cell(row['note'])} |"
@@ -480,8 +486,10 @@ def report(models: list[dict[str, Any]], vec: dict[str, Any] | None, repeat: int
         for reader, r in res["ratios_ftl_over_fasttext"].items():
             lines.append(
                 f"| **{READER_LABELS[reader]} / fastText** | {fmt(r['load_process_s'], '.2f')}× "
+                f"| {fmt(r['load_cpu_s'], '.2f')}× "
                 f"| | {fmt(r['load_rss_mb'], '.2f')}× | {fmt(r['lines_per_s_process'], '.2f')}× "
                 f"| {fmt(r['lines_per_s_after_load'], '.2f')}× "
+                f"| {fmt(r['lines_per_cpu_s_after_load'], '.2f')}× "
                 f"| {fmt(r['lines_per_s_loop'], '.2f')}× | {fmt(r['predict_rss_mb'], '.2f')}× "
                 "| | |"
             )
@@ -494,10 +502,10 @@ def report(models: list[dict[str, Any]], vec: dict[str, Any] | None, repeat: int
             "`fasttext_lite.formats.vec.read` (what `--pretrained-vectors` reads with), "
             "file in the page cache:",
             "",
-            "| read s | MB/s | vectors/s | process s | peak RSS MB |",
-            "|--:|--:|--:|--:|--:|",
+            "| read s | MB/s | vectors/s | process s | process CPU s | peak RSS MB |",
+            "|--:|--:|--:|--:|--:|--:|",
             f"| {m['read_s']:.2f} | {m['mb_per_s']:,.0f} | {vec['rows'] / m['read_s']:,.0f} "
-            f"| {m['process_s']:.2f} | {m['rss_mb']:,.0f} |",
+            f"| {m['process_s']:.2f} | {m['cpu_s']:.2f} | {m['rss_mb']:,.0f} |",
         ]
     return "\n".join(lines)
 
@@ -550,27 +558,32 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    models = run_models(args, work)
-    vec = None
-    if not args.no_vec:
-        try:
-            vec = run_vec(args, work)
-        except (RuntimeError, ValueError) as error:
-            log(f"  .vec: FAILED {error}")
-    record = {
-        "timestamp": stamp,
-        "elapsed_s": time.perf_counter() - started,
-        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "environment": environment_info(),
-        "models": models,
-        "vec": vec,
-    }
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / f"{stamp}-fasttext-files.json"
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    tmp.replace(out)
-    print(report(models, vec, args.repeat))
+    record: dict[str, Any] = {
+        "timestamp": stamp,
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "environment": environment_info(),
+        "models": [],
+        "vec": None,
+    }
+
+    def save() -> None:  # after each model: an interrupted run keeps what it measured
+        record["elapsed_s"] = time.perf_counter() - started
+        tmp = out.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+        tmp.replace(out)
+
+    for name in args.models.split(","):
+        record["models"].append(run_model(args, work, name))
+        save()
+    if not args.no_vec:
+        try:
+            record["vec"] = run_vec(args, work)
+        except (RuntimeError, ValueError) as error:
+            log(f"  .vec: FAILED {error}")
+        save()
+    print(report(record["models"], record["vec"], args.repeat))
     log(f"results written to {out}")
     return 0
 

@@ -955,6 +955,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--ftl-cmd", help="command running ftl (default: ftl beside this python)")
     ap.add_argument("--ftl-extra", help='extra ftl train options, e.g. "--batch-size 64"')
+    ap.add_argument(
+        "--files-extra",
+        help='extra options of the fasttext-files suite, e.g. "--models cooking --no-vec"'
+        " (see bench/fasttext_files.py --help)",
+    )
     ap.add_argument("--seed", type=int, default=0, help="run i uses seed SEED+i")
     ap.add_argument("--data-seed", type=int, default=1, help="seed of the generated corpora")
     ap.add_argument("--scale-multi-label-fraction", type=float, default=0.0)
@@ -1050,7 +1055,8 @@ def main(argv: list[str] | None = None) -> int:
             [PYTHON, str(BENCH_DIR / "fasttext_files.py"), *quick]
             + ["--cooking-dir", str(args.cooking_dir), "--work-dir", str(work)]
             + ["--results-dir", str(args.results_dir), "--timeout", str(args.timeout)]
-            + (["--predict-lines", str(args.predict_lines)] if not args.quick else []),
+            + (["--predict-lines", str(args.predict_lines)] if not args.quick else [])
+            + shlex.split(args.files_extra or ""),
             check=False,
         )
         args.suite = [suite for suite in args.suite if suite != "fasttext-files"]
