@@ -42,6 +42,7 @@ import argparse
 import datetime as dt
 import hashlib
 import importlib
+import itertools
 import json
 import statistics
 import sys
@@ -243,10 +244,18 @@ def ensure_model(work: Path, name: str, train: Path, timeout: float) -> dict[str
     return made
 
 
-def reader_cmd(reader: str, model: Path, text: Path) -> list[str]:
+def reader_cmd(reader: str, model: Path, text: Path, out: Path | None = None) -> list[str]:
+    """The command predicting `text`'s top labels, written to `out` (default: dropped)."""
     if reader == "ftl-cli":
-        return [*FTL, "predict", str(text), "-m", str(model), "-k", "1"]
-    return worker_cmd("predict", str(text), "-m", str(model), "--reader", reader)
+        cmd = [*FTL, "predict", str(text), "-m", str(model), "-k", "1"]
+        # The shell execs ftl with stdout on the file: still one process, measured alone.
+        return (
+            cmd
+            if out is None
+            else ["sh", "-c", 'o=$1; shift; exec "$@" >"$o"', "sh", str(out), *cmd]
+        )
+    cmd = worker_cmd("predict", str(text), "-m", str(model), "--reader", reader)
+    return cmd if out is None else [*cmd, "--out", str(out)]
 
 
 def measure(reader: str, model: Path, text: Path, timeout: float) -> tuple[Proc, dict[str, Any]]:
@@ -256,10 +265,17 @@ def measure(reader: str, model: Path, text: Path, timeout: float) -> tuple[Proc,
     return proc, ({} if reader == "ftl-cli" else proc.json())
 
 
-def top1_lines(reader: str, proc: Proc, out: Path) -> list[str]:
-    if reader == "ftl-cli":
-        return proc.stdout.splitlines()
-    return out.read_text(encoding="utf-8").splitlines()
+def same_share(mine: Path, reference: Path) -> float | None:
+    """The share of lines two outputs agree on, read a line at a time: what the harness holds
+    raises the peak RSS of every later subprocess (see run.run_measured)."""
+    same = total = 0
+    with mine.open("rb") as a, reference.open("rb") as b:
+        for x, y in itertools.zip_longest(a, b):
+            if x is None or y is None:
+                return None
+            same += x.rstrip() == y.rstrip()
+            total += 1
+    return same / total if total else None
 
 
 def run_model(args: argparse.Namespace, work: Path, name: str) -> dict[str, Any]:
@@ -282,7 +298,7 @@ def run_model(args: argparse.Namespace, work: Path, name: str) -> dict[str, Any]
         return {"model": name, "status": "failed", "note": str(error)[:500]}
     model = Path(made["path"])
     runs: dict[str, list[dict[str, Any]]] = {r: [] for r in READERS}
-    outputs: dict[str, list[str]] = {}
+    outputs: dict[str, Path] = {}  # each reader's top labels in the first repetition
     failed: dict[str, str] = {}
     for rep in range(args.repeat):
         for reader in READERS:
@@ -291,10 +307,7 @@ def run_model(args: argparse.Namespace, work: Path, name: str) -> dict[str, Any]
             out = work / f"top1-{name}-{reader}.txt"
             try:
                 load, load_json = measure(reader, model, empty, args.timeout)
-                cmd = reader_cmd(reader, model, text)
-                if reader != "ftl-cli":
-                    cmd += ["--out", str(out)]
-                pred = run_measured(cmd, args.timeout)
+                pred = run_measured(reader_cmd(reader, model, text, out), args.timeout)
                 if pred.returncode != 0:
                     raise RuntimeError(f"{reader} on {model.name}: {pred.error()}")
             except (RuntimeError, ValueError) as error:
@@ -303,7 +316,7 @@ def run_model(args: argparse.Namespace, work: Path, name: str) -> dict[str, Any]
                 continue
             pred_json = {} if reader == "ftl-cli" else pred.json()
             if rep == 0:
-                outputs[reader] = top1_lines(reader, pred, out)
+                outputs[reader] = out.replace(out.with_suffix(".first.txt"))
             out.unlink(missing_ok=True)
             after = pred.wall_s - load.wall_s
             after_cpu = pred.cpu_s - load.cpu_s
@@ -338,11 +351,7 @@ def run_model(args: argparse.Namespace, work: Path, name: str) -> dict[str, Any]
         }
         same = None
         if reference is not None and reader in outputs:
-            mine = outputs[reader]
-            if len(mine) == len(reference):
-                same = sum(a == b for a, b in zip(mine, reference, strict=True)) / max(
-                    1, len(reference)
-                )
+            same = same_share(outputs[reader], reference)
         rows.append(
             {
                 "reader": reader,
@@ -353,6 +362,8 @@ def run_model(args: argparse.Namespace, work: Path, name: str) -> dict[str, Any]
                 "runs": runs[reader],
             }
         )
+    for path in outputs.values():
+        path.unlink()
     return {
         "model": name,
         "file": model.name,
@@ -538,7 +549,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.quick:
         args.repeat, args.predict_lines, args.vec_rows = 1, 10_000, 20_000
-    unknown = set(args.models.split(",")) - set(MODELS)
+    args.models = [name for name in args.models.split(",") if name]  # "": the .vec alone
+    unknown = set(args.models) - set(MODELS)
     if unknown:
         ap.error(f"unknown model(s) {sorted(unknown)}; choose from {','.join(MODELS)}")
     if args.repeat < 1:
@@ -574,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp.write_text(json.dumps(record, indent=1) + "\n")
         tmp.replace(out)
 
-    for name in args.models.split(","):
+    for name in args.models:
         record["models"].append(run_model(args, work, name))
         save()
     if not args.no_vec:
