@@ -60,10 +60,31 @@ COOKING_SETTINGS: dict[str, Flags] = {
         ("--bucket", "200000"),
         ("--dim", "50"),
     ),
+    # Issue 17's hs and ns rows, at fastText's own settings for them.
+    "d": (
+        ("--loss", "hs"),
+        ("--dim", "50"),
+        ("--bucket", "200000"),
+        ("--lr", "1.0"),
+        ("--epoch", "25"),
+        ("--word-ngrams", "2"),
+    ),
+    "e": (
+        ("--loss", "ns"),
+        ("--dim", "50"),
+        ("--bucket", "200000"),
+        ("--lr", "1.0"),
+        ("--epoch", "25"),
+        ("--word-ngrams", "2"),
+    ),
 }
 SCALE_SETTINGS: dict[str, Flags] = {
     "s": (("--lr", "0.5"), ("--epoch", "5"), ("--dim", "50")),
 }
+# hs where it is the point: corpora with at least this many labels also run setting h, beside
+# softmax's s in the same run (summary: ftl hs / ftl softmax).
+HS_MIN_LABELS = 10_000
+SCALE_HS_SETTINGS: dict[str, Flags] = {"h": (*SCALE_SETTINGS["s"], ("--loss", "hs"))}
 # (lines, labels, in --quick)
 SCALE_CORPORA: tuple[tuple[int, int, bool], ...] = (
     (10_000, 10, True),
@@ -145,7 +166,8 @@ def scale_datasets(
                 "--seed", str(seed), "--multi-label-fraction", str(multi_fraction),
             ]  # fmt: skip
             subprocess.run(cmd, check=True, env=child_env())
-        out.append(make_dataset("scale", name, train, valid, SCALE_SETTINGS))
+        settings = SCALE_SETTINGS | (SCALE_HS_SETTINGS if labels >= HS_MIN_LABELS else {})
+        out.append(make_dataset("scale", name, train, valid, settings))
     return out
 
 
@@ -720,11 +742,11 @@ def group_table(group: Group) -> str:
             f"| {fmt(m['predict_loop_lines_per_s'], ',.0f')} | {fmt(m['other_cores'], '.2f')} "
             f"| {cell(note)} |"
         )
-    for threads in (1, 2):
-        r = ratios(group, threads)
+    for n in (1, 2):
+        r = ratios(group, n)
         if r is not None:
             lines.append(
-                f"| **ftl / fastText ({threads})** | | {fmt(r['train_s'], '.2f')}× | "
+                f"| **ftl / fastText ({n})** | | {fmt(r['train_s'], '.2f')}× | "
                 f"| {fmt(r['memory'], '.2f')}× (memory) | | {fmt(r['model_mb'], '.2f')}× "
                 f"| {fmt(r['p@1_diff'], '+.3f')} | | | | {fmt(r['predict_lines_per_s'], '.2f')}× "
                 "| | | P@1 column: difference |"
@@ -751,6 +773,58 @@ def summary_table(groups: list[Group]) -> str:
                 f"| {fmt(r['memory'], '.2f')}× | {fmt(r['model_mb'], '.2f')}× "
                 f"| {fmt(r['predict_lines_per_s'], '.2f')}× | {fmt(r['p@1_diff'], '+.3f')} |"
             )
+    return "\n".join(lines)
+
+
+def hs_over_softmax(groups: list[Group]) -> list[dict[str, Any]]:
+    """Each tool's hs medians over its softmax medians on the same data, for every hs group
+    whose flags without `--loss hs` are another group's (scale h and s): train time (below 1:
+    hs is faster), predict lines/s (above 1: hs is faster) and P@1 (hs - softmax)."""
+    out = []
+    for hs in groups:
+        if ("--loss", "hs") not in hs.flags:
+            continue
+        plain = tuple(pair for pair in hs.flags if pair != ("--loss", "hs"))
+        for soft in groups:
+            if soft.data.name != hs.data.name or soft.flags != plain:
+                continue
+            softs = {r.tool.key: r for r in soft.results if r.runs}
+            for res in hs.results:
+                other = softs.get(res.tool.key)
+                if not res.runs or other is None:
+                    continue
+                a, b = res.median(), other.median()
+
+                def div(name: str, a: dict[str, Any] = a, b: dict[str, Any] = b) -> float | None:
+                    return None if a[name] is None or not b[name] else a[name] / b[name]
+
+                p1a, p1b = a["p@1"], b["p@1"]
+                out.append(
+                    {
+                        "data": hs.data.name,
+                        "hs_setting": hs.setting,
+                        "softmax_setting": soft.setting,
+                        "tool": res.tool.key,
+                        "train_s": div("train_s"),
+                        "predict_lines_per_s": div("predict_lines_per_s"),
+                        "p@1_diff": None if p1a is None or p1b is None else p1a - p1b,
+                    }
+                )
+    return out
+
+
+def hs_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "### hs / softmax, same tool, same data, medians",
+        "",
+        "| data | tool | train time | predict lines/s | ΔP@1 |",
+        "|---|---|--:|--:|--:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['data']} | {r['tool']} | {fmt(r['train_s'], '.2f')}× "
+            f"| {fmt(r['predict_lines_per_s'], '.2f')}× | {fmt(r['p@1_diff'], '+.3f')} |"
+        )
     return "\n".join(lines)
 
 
@@ -855,7 +929,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--suite",
         action="append",
-        choices=["cooking", "scale", "scale-out"],
+        choices=["cooking", "scale", "scale-out", "fasttext-files"],
         help="suite to run (repeatable; default: cooking)",
     )
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool and setting (median)")
@@ -868,7 +942,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     ap.add_argument(
         "--settings",
-        help="comma-separated cooking settings to run (a,b,c; default all)",
+        help="comma-separated settings to run: cooking a-e, scale s and h (hs, on corpora of"
+        " 10,000 labels); a data set none of whose settings is named runs all of its own",
     )
     ap.add_argument(
         "--tools",
@@ -880,6 +955,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--ftl-cmd", help="command running ftl (default: ftl beside this python)")
     ap.add_argument("--ftl-extra", help='extra ftl train options, e.g. "--batch-size 64"')
+    ap.add_argument(
+        "--files-extra",
+        help='extra options of the fasttext-files suite, e.g. "--models cooking --no-vec"'
+        " (see bench/fasttext_files.py --help)",
+    )
     ap.add_argument("--seed", type=int, default=0, help="run i uses seed SEED+i")
     ap.add_argument("--data-seed", type=int, default=1, help="seed of the generated corpora")
     ap.add_argument("--scale-multi-label-fraction", type=float, default=0.0)
@@ -969,6 +1049,19 @@ def main(argv: list[str] | None = None) -> int:
         args.suite = [suite for suite in args.suite if suite != "scale-out"]
         if not args.suite:
             return 0
+    if "fasttext-files" in args.suite:  # its own script: fastText's .bin / .ftz / .vec files
+        quick = ["--quick"] if args.quick else ["--repeat", str(args.repeat)]
+        subprocess.run(
+            [PYTHON, str(BENCH_DIR / "fasttext_files.py"), *quick]
+            + ["--cooking-dir", str(args.cooking_dir), "--work-dir", str(work)]
+            + ["--results-dir", str(args.results_dir), "--timeout", str(args.timeout)]
+            + (["--predict-lines", str(args.predict_lines)] if not args.quick else [])
+            + shlex.split(args.files_extra or ""),
+            check=False,
+        )
+        args.suite = [suite for suite in args.suite if suite != "fasttext-files"]
+        if not args.suite:
+            return 0
 
     env_info = environment_info()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -996,10 +1089,10 @@ def main(argv: list[str] | None = None) -> int:
     groups: list[Group] = []
     sklearn_cache: dict[tuple[str, str, str], tuple[str, ToolResult]] = {}
     started = time.perf_counter()
+    wanted = {s.strip() for s in (args.settings or "").split(",") if s.strip()}
     for data in datasets:
         chosen = data.settings
-        if data.suite == "cooking" and args.settings:
-            wanted = [s.strip() for s in args.settings.split(",")]
+        if wanted & set(data.settings):  # a data set none of whose settings is named runs all
             chosen = {k: v for k, v in data.settings.items() if k in wanted}
         for setting, flags in chosen.items():
             groups.append(run_group(ctx, data, setting, flags, tools, sklearn_cache))
@@ -1011,6 +1104,8 @@ def main(argv: list[str] | None = None) -> int:
         report.append("Nothing was run (see the messages above).")
     elif any(t.kind == "ftl" for t in tools):
         report.append(summary_table(groups))
+    if hs_over_softmax(groups):
+        report.append("\n" + hs_table(hs_over_softmax(groups)))
     print("\n".join(report))
     write_json(out_path, stamp, args, env_info, groups, time.perf_counter() - started)
     log(f"results written to {out_path}")
@@ -1046,6 +1141,7 @@ def write_json(
             }
             for g in groups
         ],
+        "hs_over_softmax": hs_over_softmax(groups),
     }
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(doc, indent=1) + "\n")
