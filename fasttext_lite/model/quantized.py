@@ -196,6 +196,12 @@ class QuantizedMatrix:
             decoded *= norms
         return decoded
 
+    def take(self, ids: npt.ArrayLike) -> QuantizedMatrix:
+        """The rows `ids`, still as codes (sharing the quantizers)."""
+        index = np.asarray(ids, dtype=np.int64)
+        norm_codes = None if self.norm_codes is None else self.norm_codes[index]
+        return QuantizedMatrix(self.quantizer, self.codes[index], self.norm_quantizer, norm_codes)
+
     def decode_all(self) -> npt.NDArray[np.float32]:
         """The whole matrix decoded (rows * dim float32s)."""
         return self.rows(np.arange(self.codes.shape[0]))

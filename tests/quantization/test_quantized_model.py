@@ -240,3 +240,20 @@ def test_library_checks_its_arguments(trained: FastTextClassifier) -> None:
         trained.quantize(cutoff=-5)
     with pytest.raises(ParameterError, match="dsub"):
         trained.quantize(dsub=0)
+
+
+@pytest.mark.parametrize("name", ["quant_qout.ftz", "quant_cutoff.ftz", "quant_qnorm_dsub4.ftz"])
+def test_a_fasttext_ftz_keeps_its_codes_and_saves_as_a_quantized_ftl(
+    name: str, tmp_path: Path
+) -> None:
+    source = Path(__file__).resolve().parent.parent / "fixtures" / "fasttext" / name
+    clf = FastTextClassifier.load(source)
+    assert clf.model_.quantized is not None
+    texts = [line.split(" ", 1)[-1] for line in TEXTS]
+    path = tmp_path / "from_ftz.ftl"
+    clf.save(path)
+    back = FastTextClassifier.load(path)
+    assert back.model_.quantized is not None
+    assert (back.model_.output_codes is None) == (clf.model_.output_codes is None)
+    np.testing.assert_array_equal(back.model_.output, clf.model_.output)
+    np.testing.assert_array_equal(back.sentence_vectors(texts), clf.sentence_vectors(texts))
