@@ -23,6 +23,7 @@ from fasttext_lite.errors import (
 )
 from fasttext_lite.losses import TopLabels
 from fasttext_lite.metrics import Evaluation, LabelScore, evaluate
+from fasttext_lite.report import Report, evaluate_report
 from fasttext_lite.training.summary import TrainingSummary
 from fasttext_lite.version import __version__
 
@@ -36,10 +37,12 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "Prediction",
+    "Report",
     "StorageError",
     "TopLabels",
     "TrainingError",
     "TrainingSummary",
     "__version__",
     "evaluate",
+    "evaluate_report",
 ]

@@ -1,11 +1,12 @@
 """Why a line gets its labels: each feature's share of a label's score.
 
 A line's hidden vector is the mean of its features' rows of A, so a label's score
-`s_j = B_j . h` is exactly the sum, over the line's features, of `B_j . A_f / n` (n features
-with a row). Contributions are those terms, grouped under the token they come from (a word
-n-gram under its first token); they add up to the score, not approximately but exactly, up
-to float rounding. Losses that score every label (softmax, one-vs-all, negative sampling)
-have such scores; hierarchical softmax does not.
+`s_j = B_j . h` is exactly the sum, over the line's features, of `B_j . A_f / n` (n features;
+those without a row add nothing but count in n unless the model is pruned). Contributions are
+those terms, grouped under the token they come from (a word n-gram under its first token); they
+add up to the score, not approximately but exactly, up to float rounding. Losses that score
+every label (softmax, one-vs-all, negative sampling) have such scores; hierarchical softmax does
+not.
 """
 
 from __future__ import annotations
@@ -57,16 +58,17 @@ def explain(
         tokens = [as_bytes(scan.words.keys[i]) for i in scan.words.occurrences.tolist()]
         features = featurizer.provenance(tokens)
         rows = model.row_of(np.array([f.id for f in features], dtype=np.int64))
-        # Features that never occurred in training have no row, and no part in the mean.
+        # Features that never occurred in training have no row: they add nothing to the sum.
         present = [f for f, row in zip(features, rows.tolist(), strict=True) if row >= 0]
         row_ids = rows[rows >= 0]
+        count = len(row_ids) if model.pruned else len(features)
         top = predictor.top_labels(predictor.read([text]), k, 0.0, drop_blank=False)
         line = []
         ranked = zip(top.ids[0].tolist(), top.probabilities[0].tolist(), strict=True)
         for label, probability in ranked:
             if label < 0:
                 continue
-            weights = model.input[row_ids] @ model.output[label] / max(len(row_ids), 1)
+            weights = model.input[row_ids] @ model.output[label] / max(count, 1)
             shares: dict[int, list[Contribution]] = {}
             for feature, value in zip(present, weights.tolist(), strict=True):
                 shares.setdefault(feature.position, []).append(

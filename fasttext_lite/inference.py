@@ -124,9 +124,7 @@ class Predictor:
         return label_bags(read.labels, self._label_ids)
 
     def hidden(self, features: Bags) -> npt.NDArray[np.floating]:
-        model = self.model
-        weights = model.rows_of(features).weights(model.input.shape[0], model.input.dtype.type)
-        return model.hidden(weights)
+        return self.model.hidden(self.model.weights(features))
 
     def top_labels_of(self, texts: Sequence[str | bytes], k: int, threshold: float) -> TopLabels:
         """`top_labels` of a batch of texts of any length, read a chunk at a time."""

@@ -4,7 +4,10 @@ P@k is correct predictions / predictions made and R@k is correct predictions / g
 both summed over the file before dividing (micro-averaged). On single-label data at k=1 every
 line has one gold label and at most one prediction, so P@1 and R@1 are equal unless a
 threshold suppresses predictions. Labels are ids here, named only in the result.
-`evaluate` scores a classifier on labelled lines through its public `predictor`.
+Macro and weighted averages are scikit-learn's (`average="macro"`, `"weighted"`): the plain
+mean of the per-label scores over the labels that occur (gold or predicted), and their mean
+weighted by support. `evaluate` scores a classifier on labelled lines through its public
+`predictor`.
 """
 
 from __future__ import annotations
@@ -37,6 +40,13 @@ class LabelScore:
 
 
 @dataclass(frozen=True)
+class Average:
+    precision: float
+    recall: float
+    f1: float
+
+
+@dataclass(frozen=True)
 class Evaluation:
     examples: int
     k: int
@@ -45,6 +55,26 @@ class Evaluation:
     recall: float
     f1: float
     per_label: list[LabelScore]
+
+    @property
+    def macro(self) -> Average:
+        """The unweighted mean over the labels that are gold or predicted on some line."""
+        seen = [s for s in self.per_label if s.support or s.predicted]
+        return _mean(seen, np.ones(len(seen)))
+
+    @property
+    def weighted(self) -> Average:
+        """The mean over the labels weighted by their support (gold occurrences)."""
+        return _mean(self.per_label, np.array([s.support for s in self.per_label], float))
+
+
+def _mean(scores: Sequence[LabelScore], weights: npt.NDArray[np.float64]) -> Average:
+    """Each score's weighted mean (0 for no weight at all)."""
+    if not weights.sum():
+        return Average(0.0, 0.0, 0.0)
+    values = np.array([(s.precision, s.recall, s.f1) for s in scores], float).reshape(-1, 3)
+    p, r, f = (float(x) for x in np.average(values, axis=0, weights=weights))
+    return Average(p, r, f)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -128,14 +158,21 @@ def evaluate(
     params.check_int("threads", threads, minimum=1, maximum=256)
     source = read_lines(lines) if isinstance(lines, (str, Path)) else lines
     meter = evaluate_with(classifier.predictor(), source, k=k, threshold=threshold, threads=threads)
-    labels = classifier.vocabulary_.labels
     if meter.examples == 0:
-        name = lines if isinstance(lines, (str, Path)) else "the evaluation lines"
-        raise DataError(
-            f"{name}: no line has a label the model knows (labels start with"
-            f" {classifier.label_prefix!r}; the model knows {', '.join(labels[:3])}, ...)"
-        )
-    return meter.result(labels, k=k, threshold=threshold)
+        raise no_labelled_lines(classifier, lines)
+    return meter.result(classifier.vocabulary_.labels, k=k, threshold=threshold)
+
+
+def no_labelled_lines(
+    classifier: FastTextClassifier, lines: str | Path | Iterable[str | bytes]
+) -> DataError:
+    """The error for evaluation lines none of which has a label the model knows."""
+    name = lines if isinstance(lines, (str, Path)) else "the evaluation lines"
+    labels = classifier.vocabulary_.labels
+    return DataError(
+        f"{name}: no line has a label the model knows (labels start with"
+        f" {classifier.label_prefix!r}; the model knows {', '.join(labels[:3])}, ...)"
+    )
 
 
 def evaluate_with(

@@ -2,9 +2,8 @@
 `getWordVector`, `getNN`).
 
 A word's vector is the mean of the rows of its features: its own row if it is in the
-vocabulary, and its character n-grams. As for a line's hidden vector, features that never
-occurred in training have no row and are left out of the mean (fastText averages their random
-initial rows in).
+vocabulary, and its character n-grams; as in a line's hidden vector, features that never
+occurred in training count as zero rows (`model.dense`).
 """
 
 from __future__ import annotations
@@ -34,8 +33,7 @@ def word_vectors(
 ) -> npt.NDArray[np.float32]:
     """(words, dim): each word's vector; zeros for a word none of whose features has a row."""
     tokens = featurizer.token_features([as_bytes(w) for w in words])
-    bags = model.rows_of(Bags(tokens.indptr.copy(), tokens.features.copy()))
-    weights = bags.weights(model.input.shape[0], model.input.dtype.type)
+    weights = model.weights(Bags(tokens.indptr.copy(), tokens.features.copy()))
     vectors: npt.NDArray[np.float32] = model.hidden(weights).astype(np.float32, copy=False)
     return vectors
 

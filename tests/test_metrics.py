@@ -124,3 +124,54 @@ def test_adding_in_chunks_equals_adding_at_once(chunk: int) -> None:
     assert result.examples == 5
     assert (result.precision, result.recall) == pytest.approx((4 / 5, 4 / 7))
     assert [s.support for s in result.per_label] == [2, 3, 2]
+
+
+# Four lines, top-1 predictions: a right, b missed for a, a and c gold with c right, c missed
+# for b. Per label: a P 1/2 R 1/2; b P 0 R 0; c P 1 R 1/2. Supports 2, 1, 2.
+AVERAGED_GOLD = [{"a"}, {"b"}, {"a", "c"}, {"c"}]
+AVERAGED_PREDICTED = [{"a"}, {"a"}, {"c"}, {"b"}]
+
+
+def test_macro_average_is_the_plain_mean_of_the_labels_scores() -> None:
+    macro = measure(AVERAGED_GOLD, AVERAGED_PREDICTED).macro
+    assert macro.precision == pytest.approx((1 / 2 + 0 + 1) / 3)
+    assert macro.recall == pytest.approx((1 / 2 + 0 + 1 / 2) / 3)
+    assert macro.f1 == pytest.approx((1 / 2 + 0 + 2 / 3) / 3)
+
+
+def test_weighted_average_weighs_each_label_by_its_support() -> None:
+    weighted = measure(AVERAGED_GOLD, AVERAGED_PREDICTED).weighted
+    assert weighted.precision == pytest.approx((2 * 1 / 2 + 0 + 2 * 1) / 5)
+    assert weighted.recall == pytest.approx((2 * 1 / 2 + 0 + 2 * 1 / 2) / 5)
+    assert weighted.f1 == pytest.approx((2 * 1 / 2 + 0 + 2 * 2 / 3) / 5)
+
+
+def test_macro_average_leaves_out_labels_neither_gold_nor_predicted() -> None:
+    # c never occurs: the mean is over a and b only.
+    macro = measure(gold=[{"a"}, {"b"}], predicted=[{"a"}, {"a"}]).macro
+    assert macro.precision == pytest.approx((1 / 2 + 0) / 2)
+    assert macro.recall == pytest.approx((1 + 0) / 2)
+
+
+def test_averages_of_nothing_are_zero() -> None:
+    result = Meter(len(LABELS)).result(LABELS, k=1, threshold=0.0)
+    assert result.macro == result.weighted
+    assert (result.macro.precision, result.macro.recall, result.macro.f1) == (0.0, 0.0, 0.0)
+
+
+def test_macro_and_weighted_averages_agree_with_scikit_learn() -> None:
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(7)
+    gold = rng.random((60, 3)) < 0.4
+    gold[~gold.any(axis=1), 0] = True
+    predicted = rng.random((60, 3)) < 0.3
+    predicted[:, 1] = False  # a label never predicted
+    meter = Meter(len(LABELS))
+    meter.add(gold, predicted)
+    result = meter.result(LABELS, k=2, threshold=0.0)
+    for average in ("macro", "weighted"):
+        theirs = metrics.precision_recall_fscore_support(
+            gold, predicted, average=average, zero_division=0
+        )[:3]
+        ours = getattr(result, average)
+        assert (ours.precision, ours.recall, ours.f1) == pytest.approx(theirs)

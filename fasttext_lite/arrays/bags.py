@@ -109,12 +109,22 @@ class Bags(NamedTuple):
         got = take_rows(self.indptr, lines)
         return Bags(got.indptr.astype(np.int64), self.indices[got.positions])
 
-    def weights(self, ncolumns: int, dtype: type[np.floating] = np.float64) -> sp.csr_array:
+    def weights(
+        self,
+        ncolumns: int,
+        dtype: type[np.floating] = np.float64,
+        *,
+        counts: IntArray | None = None,
+    ) -> sp.csr_array:
         """The averaging weights: (lines, ncolumns), each entry 1/len(line), summed where an id
-        repeats."""
+        repeats; with `counts`, 1/counts[line] (a mean over more ids than the bag kept).
+
+        >>> Bags.of([[0], []]).weights(1, counts=np.array([4, 2])).toarray().tolist()
+        [[0.25], [0.0]]
+        """
         sizes = self.sizes
         with np.errstate(divide="ignore"):
-            share = (1.0 / sizes).astype(dtype)
+            share = (1.0 / (sizes if counts is None else counts)).astype(dtype)
         return sp.csr_array(
             (np.repeat(share, sizes), self.indices, self.indptr), shape=(self.nlines, ncolumns)
         )

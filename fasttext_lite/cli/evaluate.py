@@ -1,16 +1,26 @@
-"""`ftl eval`: fastText's `test` (N, P@k, R@k) on labelled lines, with F1 and per-label scores."""
+"""`ftl eval`: fastText's `test` (N, P@k, R@k) on labelled lines, with F1 and per-label scores,
+and optionally the evaluation report as an HTML page."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 import click
 
 from fasttext_lite.classifier import FastTextClassifier
-from fasttext_lite.cli.options import IN_PATH, echo, model_option, thread_option, top_k_options
+from fasttext_lite.cli.options import (
+    IN_PATH,
+    PATH,
+    echo,
+    model_option,
+    thread_option,
+    top_k_options,
+)
 from fasttext_lite.metrics import Evaluation, evaluate
+from fasttext_lite.report import evaluate_report, page
 
 
 def _metrics_lines(result: Evaluation, per_label: bool, prefix: str) -> Iterator[str]:
@@ -31,7 +41,15 @@ def _metrics_lines(result: Evaluation, per_label: bool, prefix: str) -> Iterator
 @model_option
 @top_k_options
 @click.option("--per-label", is_flag=True, help="Also precision, recall, F1, support per label.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--report",
+    "report_path",
+    type=PATH,
+    help="Also write the evaluation report, one self-contained HTML page, to this file.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (with --report: all of it)."
+)
 @thread_option
 def eval_(
     test: str,
@@ -39,30 +57,47 @@ def eval_(
     k: int,
     threshold: float,
     per_label: bool,
+    report_path: str | None,
     as_json: bool,
     thread: int,
 ) -> None:
     """Evaluate on labelled lines in TEST (- for stdin): N, P@k, R@k, F1 as fastText's `test`.
 
     Lines with no label known to the model are skipped. On single-label data P@1 equals R@1.
+    --report also writes a page with macro and weighted scores, a sortable per-label table,
+    the most confused labels, P@k and R@k for k = 1..5, a precision-recall curve and a
+    reliability diagram.
 
     \b
     Example:
         ftl eval data/support.valid -m support.ftl -k 1 --per-label
+        ftl eval data/support.valid -m support.ftl --report report.html
     """
+    if report_path is not None:
+        page.check_path(report_path, inputs=(test, model_path))
     clf = FastTextClassifier.load(model_path, mmap=thread > 1)
-    result = evaluate(clf, test, k=k, threshold=threshold, threads=thread)
-    if as_json:
-        record: dict[str, Any] = {
+    record: dict[str, Any]
+    if report_path is not None:
+        report = evaluate_report(clf, test, k=k, threshold=threshold, threads=thread)
+        page.write_html(report, report_path, model=model_path, test=test)
+        click.echo(f"Wrote the report to {report_path}", err=True)
+        result = report.evaluation
+        record = report.as_dict()
+    else:
+        result = evaluate(clf, test, k=k, threshold=threshold, threads=thread)
+        record = {
             "n": result.examples,
             "k": result.k,
             "threshold": result.threshold,
             "precision": result.precision,
             "recall": result.recall,
             "f1": result.f1,
+            "macro": asdict(result.macro),
+            "weighted": asdict(result.weighted),
         }
         if per_label:
             record["per_label"] = [vars(s) for s in result.per_label]
+    if as_json:
         echo(json.dumps(record))
         return
     for line in _metrics_lines(result, per_label, clf.label_prefix):

@@ -91,7 +91,9 @@ def load(path: str | Path) -> ModelParts:
         lines=0, examples=0, unlabelled=0, words=nwords, labels=len(found.labels),
         tokens=found.ntokens, seconds=None,
     )  # fmt: skip
-    model = Model(rows, output, feature_ids, output_codes=output_codes)
+    model = Model(
+        rows, output, feature_ids, pruned=found.pruneidx is not None, output_codes=output_codes
+    )
     return ModelParts(params, vocab, model, summary)
 
 

@@ -68,10 +68,9 @@ def _encoded(parts: ModelParts) -> tuple[dict[str, Any], dict[str, npt.NDArray[A
         "label_counts": vocab.label_counts,
         "summary": {k: v for k, v in asdict(parts.summary).items() if k != "seconds"},
         "integer_labels": parts.integer_labels,
+        "pruned": model.pruned,
     }
     arrays: dict[str, npt.NDArray[Any]] = {"feature_ids": model.feature_ids}
-    if model.pruned:
-        header["pruned"] = True
     quantized = _quantization(model)
     if quantized is not None:
         header["quantization"] = quantized

@@ -6,7 +6,10 @@ weights over A's rows: hidden = X @ A.
 
 Features that never occurred in training have no row: their rows would still hold their random
 initial values and carry no information, so the model stays proportional to the data, not to
-the hash bucket count, and such features are left out of a line's average.
+the hash bucket count. Such a feature still counts in a line's mean, as a zero row (in fastText
+it is a row of tiny random numbers), so that a fastText file written from the model predicts
+what the model predicts. A pruned model (fastText's `.ftz` with a prune index, `quantize
+--cutoff`) leaves its pruned features out of the mean, as fastText does.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class Model:
         self.output = output
         self.output_codes = output_codes  # B as stored when it is quantized (`output` decodes it)
         self.feature_ids = feature_ids
-        self.pruned = pruned
+        self.pruned = pruned  # features without a row are left out of the mean, not zeros
         self._lookup: npt.NDArray[np.int32] | None = None
 
     @classmethod
@@ -94,7 +97,20 @@ class Model:
 
     def restricted(self, rows: npt.NDArray[np.integer]) -> Model:
         """A model over a copy of the given rows of A, sharing B: a batch's working set."""
-        return Model(np.take(self.input, rows, axis=0), self.output, self.feature_ids[rows])
+        return Model(
+            np.take(self.input, rows, axis=0),
+            self.output,
+            self.feature_ids[rows],
+            pruned=self.pruned,
+        )
+
+    def weights(self, features: Bags) -> sp.csr_array:
+        """Each line's averaging weights over A's rows: 1/n for each of its n features, those
+        without a row counting as zero rows unless the model is pruned. Consumes `features`
+        (as `rows_of`)."""
+        counts = None if self.pruned else features.sizes
+        rows = self.rows_of(features)
+        return rows.weights(self.input.shape[0], self.input.dtype.type, counts=counts)
 
     def hidden(self, weights: sp.csr_array) -> FloatArray:
         """Each line's weighted mean of the rows of A."""

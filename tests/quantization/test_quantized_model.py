@@ -56,16 +56,19 @@ def test_pruned_words_become_unknown_but_their_bigrams_stay(trained: FastTextCla
     # but the word's kept bigrams still count.
     vocab = small.vocabulary_
     dropped = [w for w in trained.vocabulary_.words if w not in vocab.word_ids]
-    features = small.model_.feature_ids[np.concatenate(_rows_of(small, dropped))]
+    rows = np.concatenate(_rows_of(small, dropped))
+    features = small.model_.feature_ids[rows[rows >= 0]]
     words = features[features < len(vocab.words)]
     assert set(words.tolist()) == {vocab.word_ids["</s>"]}
     assert (features >= len(vocab.words)).any()
 
 
 def _rows_of(clf: FastTextClassifier, texts: list[str]) -> list[np.ndarray]:
+    """Each text's rows of A, -1 for a feature without a row."""
     predictor = clf.predictor()
-    bags = clf.model_.rows_of(predictor.read(texts).features)
-    return [np.array(ids, dtype=np.int64) for ids in as_lists(bags)]
+    features = predictor.read(texts).features
+    ids = [np.array(line, dtype=np.int64) for line in as_lists(features)]
+    return [clf.model_.row_of(line).astype(np.int64) for line in ids]
 
 
 def test_predictions_equal_decoding_the_codes_by_hand(small: FastTextClassifier) -> None:
@@ -76,13 +79,16 @@ def test_predictions_equal_decoding_the_codes_by_hand(small: FastTextClassifier)
     pieces = matrix.quantizer.centroids.reshape(dim // dsub, 256, dsub)
     norms = matrix.norm_quantizer.centroids
     hidden = []
+    assert not small.model_.pruned
     for rows in _rows_of(small, TEXTS):
         decoded = [
             np.concatenate([pieces[m, matrix.codes[r, m]] for m in range(dim // dsub)])
             * norms[matrix.norm_codes[r]]
-            for r in rows
+            for r in rows[rows >= 0]
         ]
-        hidden.append(np.mean(decoded, axis=0) if decoded else np.zeros(dim))
+        # Not pruned: a feature without a row counts in the mean as a zero row.
+        hidden.append(np.sum(decoded, axis=0) / rows.size if decoded else np.zeros(dim))
+    assert any((rows < 0).any() for rows in _rows_of(small, TEXTS))
     scores = np.array(hidden) @ small.model_.output.T
     expected = np.exp(scores - scores.max(axis=1, keepdims=True))
     expected /= expected.sum(axis=1, keepdims=True)
@@ -257,3 +263,18 @@ def test_a_fasttext_ftz_keeps_its_codes_and_saves_as_a_quantized_ftl(
     assert (back.model_.output_codes is None) == (clf.model_.output_codes is None)
     np.testing.assert_array_equal(back.model_.output, clf.model_.output)
     np.testing.assert_array_equal(back.sentence_vectors(texts), clf.sentence_vectors(texts))
+
+
+def test_a_pruned_model_leaves_features_without_a_row_out_of_the_mean(
+    trained: FastTextClassifier,
+) -> None:
+    small = trained.quantize(cutoff=600, qnorm=True)
+    assert small.model_.pruned and small.model_.quantized is not None
+    expected = []
+    for rows in _rows_of(small, TEXTS):
+        kept = rows[rows >= 0]
+        expected.append(
+            small.model_.quantized.rows(kept).mean(axis=0) if kept.size else np.zeros(small.dim)
+        )
+    assert any((rows < 0).any() for rows in _rows_of(small, TEXTS))
+    np.testing.assert_allclose(small.sentence_vectors(TEXTS), np.array(expected), atol=1e-6)
