@@ -48,10 +48,19 @@ def kmeans(x: FloatArray, rng: np.random.Generator, *, niter: int = NITER) -> KM
     if n < KSUB:
         raise TooFewRows(f"{n} rows; quantizing needs at least {KSUB}")
     centroids = np.array(x[rng.permutation(n)[:KSUB]], dtype=np.float32)
-    codes = np.zeros(n, dtype=np.uint8)
+    codes = None
     for _ in range(niter):
-        codes = assign(x, centroids)
+        previous, codes = codes, assign(x, centroids)
+        if (
+            previous is not None
+            and np.array_equal(previous, codes)
+            and np.bincount(codes, minlength=KSUB).all()
+        ):
+            # Converged: with no cluster empty (none draws a random number to be refilled),
+            # the remaining iterations would compute these centroids again and again.
+            break
         centroids = _mstep(x, codes, rng)
+    assert codes is not None
     return KMeans(centroids, codes)
 
 

@@ -90,3 +90,38 @@ def test_training_samples_at_most_65536_points_per_piece(monkeypatch: pytest.Mon
     pq = quantizer.train(x, 2, np.random.default_rng(8))
     assert isinstance(pq, ProductQuantizer)
     assert seen == [(65536, 2), (65536, 1)]
+
+
+def test_stopping_at_convergence_gives_what_all_iterations_give(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    x = _clustered(np.random.default_rng(9), n=1000, dim=2)
+    early = quantizer.kmeans(x, np.random.default_rng(10), niter=60)
+    calls = []
+    real = assign
+
+    def counting(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+        calls.append(1)
+        return real(points, centroids)
+
+    monkeypatch.setattr(quantizer, "assign", counting)
+    quantizer.kmeans(x, np.random.default_rng(10), niter=60)
+    assert len(calls) < 60  # it stopped early
+    monkeypatch.setattr(quantizer, "np", _NoEarlyStop(np))
+    full = quantizer.kmeans(x, np.random.default_rng(10), niter=60)
+    np.testing.assert_array_equal(early.centroids, full.centroids)
+    np.testing.assert_array_equal(early.codes, full.codes)
+
+
+class _NoEarlyStop:
+    """numpy, but `array_equal` never sees two equal assignments: every iteration runs."""
+
+    def __init__(self, real: object) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+    @staticmethod
+    def array_equal(a: object, b: object) -> bool:
+        return False
