@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from fasttext_lite.arrays.blas import single_blas_thread
 from fasttext_lite.model.quantized import (
     CENTROIDS_PER_SUBQUANTIZER,
     ProductQuantizer,
@@ -102,6 +103,18 @@ def train(x: FloatArray, dsub: int, rng: np.random.Generator) -> ProductQuantize
 
 
 def quantize(
+    x: npt.NDArray[np.floating], dsub: int, rng: np.random.Generator, *, qnorm: bool = False
+) -> QuantizedMatrix:
+    """The rows of `x` as product-quantizer codes (fastText's `QuantMatrix` constructor).
+    With `qnorm`, each row is divided by its L2 norm before quantizing, and the norms get
+    a quantizer of their own."""
+    # Thousands of small products (k = dsub + 1): BLAS threads only wait on each other, and
+    # under contention they made k-means several times slower (see `single_blas_thread`).
+    with single_blas_thread():
+        return _quantize(x, dsub, rng, qnorm=qnorm)
+
+
+def _quantize(
     x: npt.NDArray[np.floating], dsub: int, rng: np.random.Generator, *, qnorm: bool = False
 ) -> QuantizedMatrix:
     """The rows of `x` as product-quantizer codes (fastText's `QuantMatrix` constructor).
