@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from fasttext_lite import explain as explain_module
 from fasttext_lite import labels as labels_module
-from fasttext_lite import parallel, vectors
+from fasttext_lite import parallel, quantization, vectors
 from fasttext_lite import params as schema
 from fasttext_lite.errors import ParameterError, TrainingError, not_fitted
 from fasttext_lite.explain import Explanation
@@ -421,6 +421,81 @@ class FastTextClassifier:
         if self.model_.output.shape[0] != len(self.classes_):
             raise ParameterError("loss", "top words need per-label scores; hs has none")
         return vectors.top_words(self.featurizer_, self.model_, int(matches[0]), n)
+
+    # -- quantization ---------------------------------------------------------------------
+
+    def quantize(
+        self,
+        *,
+        cutoff: int = 0,
+        retrain: str | os.PathLike[str] | None = None,
+        epoch: int | None = None,
+        lr: float | None = None,
+        thread: int | None = None,
+        qnorm: bool = False,
+        qout: bool = False,
+        dsub: int = 2,
+    ) -> FastTextClassifier:
+        """A smaller copy of this classifier (fastText's `quantize`): the `cutoff` word and
+        n-gram vectors with the largest norms (0: all), retrained on the corpus file
+        `retrain` when given (for `epoch` passes at `lr`, by default this model's), then
+        product-quantized with pieces of `dsub` numbers; `qnorm` quantizes each vector's
+        norm apart, `qout` the label vectors too. The copy predicts from the codes."""
+        self._check_fitted()
+        schema.check_int("cutoff", cutoff, minimum=0)
+        schema.check_int("dsub", dsub, minimum=1)
+        epoch = self.epoch if epoch is None else epoch
+        lr = self.lr if lr is None else lr
+        thread = self.thread if thread is None else thread
+        settings = quantization.Settings(cutoff, dsub, qnorm, qout)
+        clf = FastTextClassifier(**self.get_params())
+        clf.set_params(thread=thread, init_model="", pretrained_vectors="", valid="")
+        if retrain is not None:  # as fastText, the model keeps the retraining's settings
+            clf.set_params(epoch=epoch, lr=lr)
+            schema.validate(clf.get_params())
+        rng = np.random.default_rng(self.seed)
+
+        def retrained(pruned: quantization.Pruned) -> Model:
+            assert retrain is not None
+            return clf._retrained(pruned, os.fspath(retrain), rng)
+
+        vocab, model = quantization.quantize(
+            self.vocabulary_,
+            self.model_,
+            self.get_params(),
+            settings,
+            rng,
+            None if retrain is None else retrained,
+        )
+        clf._set_fitted(vocab, model, self.summary_)
+        clf.classes_ = self.classes_
+        clf._from_fasttext = self._from_fasttext
+        return clf
+
+    def _retrained(self, pruned: quantization.Pruned, path: str, rng: np.random.Generator) -> Model:
+        """The pruned model trained on `path` with this classifier's settings."""
+        ready = corpus.prepare_fixed(
+            lambda: corpus.scan_file(path, self._prefixes(), self.thread, None),
+            self.get_params(),
+            corpus.Start(pruned.vocab, pruned.model),
+            name=path,
+        )
+        with self._progress_bar(int(ready.data.tokens_per_line.sum()) * self.epoch) as (report, _):
+            train(
+                ready.model,
+                ready.data,
+                loss=ready.loss,
+                lr=self.lr,
+                epoch=self.epoch,
+                batch_size=self.batch_size,
+                threads=self.thread,
+                rng=rng,
+                progress=report,
+            )
+        model = ready.model
+        if not (np.isfinite(model.input).all() and np.isfinite(model.output).all()):
+            raise TrainingError(f"retraining diverged; try a smaller learning rate than {self.lr}")
+        return model
 
     # -- scikit-learn's estimator protocol ----------------------------------------------
 

@@ -21,6 +21,7 @@ def test_the_commands_are_the_documented_ones() -> None:
         "info",
         "neighbours",
         "predict",
+        "quantize",
         "serve",
         "train",
         "vectors",

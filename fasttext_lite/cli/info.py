@@ -80,6 +80,7 @@ def info(
             "bucket_used": clf.featurizer_.bucket,
             "words": len(vocab.words),
             "input_rows": int(clf.model_.input.shape[0]),
+            "quantization": header.get("quantization"),
             "labels": vocab.labels,
             "label_counts": vocab.label_counts,
             **summary,
@@ -102,6 +103,11 @@ def info(
         "input_rows": f"{clf.model_.input.shape[0]} (words and n-grams seen in training)",
         **{key: str(value) for key, value in summary.items() if key != "trained_validation"},
     }
+    quantization: Any = header.get("quantization")
+    if quantization:  # an ftl model made by `ftl quantize`
+        lines["quantization"] = " ".join(f"{k}={v}" for k, v in quantization.items()) + (
+            " pruned" if header.get("pruned") else ""
+        )
     if clf.summary_.validation:  # one "epoch:P@1" pair per epoch
         lines["trained_validation"] = " ".join(
             f"{e['epoch']}:{e['precision']:.4f}" for e in clf.summary_.validation

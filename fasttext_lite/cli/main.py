@@ -20,6 +20,7 @@ from fasttext_lite.cli.explain import explain
 from fasttext_lite.cli.info import info
 from fasttext_lite.cli.options import EXIT_INTERRUPTED, option_name
 from fasttext_lite.cli.predict import predict
+from fasttext_lite.cli.quantize import quantize
 from fasttext_lite.cli.serve import serve
 from fasttext_lite.cli.train import train
 from fasttext_lite.cli.vectors import neighbours, vectors
@@ -120,7 +121,18 @@ def cli() -> None:
     """
 
 
-for command in (train, predict, eval_, info, explain, vectors, neighbours, convert, serve):
+for command in (
+    train,
+    predict,
+    eval_,
+    info,
+    explain,
+    vectors,
+    neighbours,
+    quantize,
+    convert,
+    serve,
+):
     cli.add_command(command)
 
 

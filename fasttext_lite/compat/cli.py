@@ -35,6 +35,7 @@ The commands supported by fasttext-compat are:
   print-word-vectors      print word vectors given a trained model
   print-sentence-vectors  print sentence vectors given a trained model
   nn                      query for nearest neighbors
+  quantize                quantize a model to reduce the memory usage
   dump                    dump arguments,dictionary,input/output vectors
 """
 
@@ -118,6 +119,58 @@ def supervised(args: list[str], out: BinaryIO) -> None:
     model = train_supervised(**settings)
     model.save_model(f"{output}.bin")  # fastText's own format, as fastText writes it
     _save_vectors(model, f"{output}.vec")
+
+
+# `quantize`'s options: fastText's name -> (keyword of `FastText.quantize`, type).
+_QUANTIZE_OPTIONS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "-input": ("input", str),
+    "-output": ("output", str),
+    "-cutoff": ("cutoff", int),
+    "-epoch": ("epoch", int),
+    "-lr": ("lr", float),
+    "-thread": ("thread", int),
+    "-verbose": ("verbose", int),
+    "-dsub": ("dsub", int),
+}
+# fastText's defaults for `quantize` (its Args defaults: `supervised`'s apply only to it);
+# -thread defaults to the model's, as ftl trains with one process unless asked.
+_QUANTIZE_DEFAULTS = {"epoch": 5, "lr": 0.05, "verbose": 2}
+
+
+def quantize(args: list[str], out: BinaryIO) -> None:
+    """fastText's `quantize -output model ...`: reads model.bin, writes model.ftz."""
+    settings: dict[str, object] = dict(_QUANTIZE_DEFAULTS)
+    position = 0
+    while position < len(args):
+        flag = args[position]
+        if flag in ("-qnorm", "-qout", "-retrain"):
+            settings[flag[1:]] = True
+            position += 1
+            continue
+        if flag not in _QUANTIZE_OPTIONS:
+            raise UsageError(f"unknown argument: {flag}")
+        if position + 1 >= len(args):
+            raise UsageError(f"{flag} is missing an argument")
+        name, kind = _QUANTIZE_OPTIONS[flag]
+        try:
+            settings[name] = kind(args[position + 1])
+        except ValueError:
+            raise UsageError(
+                f"{flag} needs a {kind.__name__}, got {args[position + 1]!r}"
+            ) from None
+        position += 2
+    output = settings.pop("output", "")
+    if not output:
+        raise UsageError("empty output path")
+    container.check_writable(f"{output}.ftz")
+    model = load_model(f"{output}.bin")
+    model.quantize(**settings)  # type: ignore[arg-type]
+    # Writing fastText's own .ftz is not in ftl yet: the file has ftl's format, which every
+    # fasttext-compat and ftl command reads.
+    model.classifier.save(f"{output}.ftz")
+    sys.stderr.write(
+        f"Note: {output}.ftz is in ftl's format (fastText's .ftz writing is not in ftl yet)\n"
+    )
 
 
 def _save_vectors(model: FastText, path: str) -> None:
@@ -268,5 +321,6 @@ _COMMANDS: dict[str, Callable[[list[str], BinaryIO], None]] = {
     "print-sentence-vectors": print_sentence_vectors,
     "print-word-vectors": print_word_vectors,
     "nn": nn,
+    "quantize": quantize,
     "dump": dump,
 }

@@ -226,6 +226,8 @@ class FastText:
     def get_input_matrix(self) -> npt.NDArray[np.float32]:
         """The full input matrix, a row per word and hash bucket (zeros for features that
         never occurred in training)."""
+        if self.is_quantized():
+            raise ValueError("Can't export quantized matrix")  # fastText's refusal
         model, featurizer = self._model.model_, self._model.featurizer_
         full = np.zeros((featurizer.n_features, self.get_dimension()), dtype=np.float32)
         full[model.feature_ids] = model.input
@@ -256,7 +258,7 @@ class FastText:
     # -- the file and what ftl does not have yet -----------------------------------------
 
     def is_quantized(self) -> bool:
-        return False
+        return self.classifier.model_.quantized is not None
 
     def save_model(self, path: str | Path) -> None:
         """Save the model in fastText's format (`.bin`, `.ftz` when quantized), which the
@@ -271,8 +273,37 @@ class FastText:
             path, ModelParts(clf.get_params(), clf.vocabulary_, clf.model_, clf.summary_)
         )
 
-    def quantize(self, *args: Any, **kwargs: Any) -> None:
-        raise ValueError("quantize is not in ftl yet")
+    def quantize(
+        self,
+        input: str | None = None,  # noqa: A002 - fastText's name
+        qout: bool = False,
+        cutoff: int = 0,
+        retrain: bool = False,
+        epoch: int | None = None,
+        lr: float | None = None,
+        thread: int | None = None,
+        verbose: int | None = None,
+        dsub: int = 2,
+        qnorm: bool = False,
+    ) -> None:
+        """Quantize the model in place, as the binding does (`epoch`, `lr`, `thread`
+        default to the model's; `input` is the corpus `retrain` trains on)."""
+        if retrain and not input:
+            raise ValueError("Need input file path if retraining")
+        clf = self.classifier
+        if verbose is not None:
+            clf.verbose = verbose > 0
+        self._model = clf.quantize(
+            cutoff=cutoff,
+            retrain=input if retrain else None,
+            epoch=epoch or None,
+            lr=lr or None,
+            thread=thread or None,
+            qnorm=qnorm,
+            qout=qout,
+            dsub=dsub,
+        )
+        self._words = self._labels = None  # pruning drops words
 
     def get_analogies(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("get_analogies is not in ftl yet")

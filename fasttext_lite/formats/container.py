@@ -31,13 +31,16 @@ from fasttext_lite.files import reading
 
 MAGIC = b"FTLITE\x00\x01"
 FORMAT_NAME = "fasttext_lite"
-FORMAT_VERSION = 1
+# Format 2 adds uint8 arrays (a quantized model's codes); a model without them is still
+# written as format 1, so that older fasttext_lite reads it.
+FORMAT_VERSION = 2
+_BYTE_DTYPES = {"|u1"}
 _PREAMBLE = struct.Struct("<8sQ32s")  # magic, header length, SHA-256 of the header
 _ALIGN = 64
 # A header holds the vocabulary; this bounds what a corrupt length field can make us read.
 _MAX_HEADER_BYTES = 1 << 31
 _MAX_NDIM = 8
-_DTYPES = {"<f4", "<f8", "<i8", "<i4"}
+_DTYPES = {"<f4", "<f8", "<i8", "<i4", *_BYTE_DTYPES}
 _ENTRY_KEYS = {"dtype", "shape", "offset", "nbytes", "sha256"}
 # fastText's own model files start with this int32 (`FASTTEXT_FILEFORMAT_MAGIC_INT32`).
 FASTTEXT_BIN_MAGIC = struct.pack("<i", 793712314)
@@ -148,7 +151,8 @@ def _encode(
             "sha256": hashlib.sha256(blob.data).hexdigest(),
         }
         offset = _aligned(offset + blob.nbytes)
-    full = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **header, "arrays": entries}
+    version = 2 if any(e["dtype"] in _BYTE_DTYPES for e in entries.values()) else 1
+    full = {"format": FORMAT_NAME, "format_version": version, **header, "arrays": entries}
     # The data start depends on the header's length, which depends on the offsets in it:
     # reserve digits by fixing up until the length is stable.
     data_start = 0
@@ -307,6 +311,8 @@ def _read_header(
             f" (this one reads up to format {FORMAT_VERSION}); upgrade fasttext_lite"
         )
     layout = _check_layout(path, header.pop("arrays", None), _PREAMBLE.size + length, size)
+    if version < 2 and any(entry["dtype"] in _BYTE_DTYPES for _, entry in layout):
+        raise _bad(path, f"format {version} has no byte arrays")
     return header, layout
 
 

@@ -4,9 +4,10 @@ parts of a `FastTextClassifier` (settings, vocabulary, matrices), and an ftl mod
 
 A dense input matrix stays a read-only view of the file's memory map, so a 2,000,000-bucket
 model loads in the time its dictionary takes and pages in only the rows predictions read.
-Quantized matrices (`.ftz`) are decoded once, when the model loads. Settings fastText does not
-store (lr, seed) keep ftl's defaults; the label prefix is guessed from the labels. Settings ftl
-lacks (ws, lrUpdateRate, t) are written with fastText's defaults.
+A quantized input matrix (`.ftz`) stays codes, decoded a batch's rows at a time as for ftl's
+own quantized models; a quantized output matrix is decoded once (every line reads all of it).
+Settings fastText does not store (lr, seed) keep ftl's defaults; the label prefix is guessed
+from the labels. Settings ftl lacks (ws, lrUpdateRate, t) are written with fastText's defaults.
 """
 
 from __future__ import annotations
@@ -68,23 +69,36 @@ def load(path: str | Path) -> ModelParts:
     )
     nwords = len(found.words)
     bucket = effective_bucket(bucket=args.bucket, word_ngrams=args.wordNgrams, maxn=args.maxn)
+    rows: npt.NDArray[np.float32] | QuantizedMatrix
     if found.pruneidx is None:
         # Without n-grams fastText's rows past the words are never read.
-        rows = _dense(found.input_matrix, nwords + bucket)
-        feature_ids = np.arange(rows.shape[0], dtype=np.int64)
+        feature_ids = np.arange(nwords + bucket, dtype=np.int64)
+        if isinstance(found.input_matrix, QuantizedMatrix):
+            rows = found.input_matrix.take(feature_ids)
+        else:
+            rows = _dense(found.input_matrix, nwords + bucket)
     else:  # a pruned .ftz: its kept n-gram rows, in bucket order (as the reader gives them)
         index = found.pruneidx
         kept = np.concatenate([np.arange(nwords), nwords + index.rows])
-        rows = _dense(found.input_matrix, None, kept)
+        rows = (
+            found.input_matrix.take(kept)
+            if isinstance(found.input_matrix, QuantizedMatrix)
+            else _dense(found.input_matrix, None, kept)
+        )
         feature_ids = np.concatenate([np.arange(nwords), nwords + index.buckets])
     loss = make_loss(args.loss, vocab.label_counts, neg=args.neg)
     # fastText gives hs's output matrix a row per label; its tree uses one fewer.
+    output_codes = None
+    if isinstance(found.output_matrix, QuantizedMatrix):
+        output_codes = found.output_matrix.take(np.arange(loss.output_rows))
     output = _dense(found.output_matrix, loss.output_rows)
     summary = TrainingSummary(
         lines=0, examples=0, unlabelled=0, words=nwords, labels=len(found.labels),
         tokens=found.ntokens, seconds=None,
     )  # fmt: skip
-    model = Model(rows, output, feature_ids, pruned=found.pruneidx is not None)
+    model = Model(
+        rows, output, feature_ids, pruned=found.pruneidx is not None, output_codes=output_codes
+    )
     return ModelParts(params, vocab, model, summary)
 
 

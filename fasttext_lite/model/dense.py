@@ -14,11 +14,14 @@ what the model predicts. A pruned model (fastText's `.ftz` with a prune index, `
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from fasttext_lite.arrays.bags import Bags
+from fasttext_lite.model.quantized import QuantizedMatrix
 
 FloatArray = npt.NDArray[np.floating]
 _INIT_ROWS = 1 << 12
@@ -29,16 +32,23 @@ class Model:
 
     def __init__(
         self,
-        input_: FloatArray,
+        input_: FloatArray | QuantizedMatrix,
         output: FloatArray,
         feature_ids: npt.NDArray[np.int64],
         *,
         pruned: bool = False,
+        output_codes: QuantizedMatrix | None = None,
     ):
         if input_.shape[0] != feature_ids.shape[0] or input_.shape[1] != output.shape[1]:
             raise ValueError("A, B and feature_ids disagree in shape")
-        self.input = input_
+        if output_codes is not None and output_codes.shape != output.shape:
+            raise ValueError("B and its codes disagree in shape")
+        # A quantized A stays codes, and reads as a read-only array (shape, dtype, rows by
+        # index, numpy's conversion); `hidden` decodes only the rows a batch uses. Typed as
+        # an array so that the training code, which only ever sees dense models, stays simple.
+        self.input: FloatArray = cast("FloatArray", input_)
         self.output = output
+        self.output_codes = output_codes  # B as stored when it is quantized (`output` decodes it)
         self.feature_ids = feature_ids
         self.pruned = pruned  # features without a row are left out of the mean, not zeros
         self._lookup: npt.NDArray[np.int32] | None = None
@@ -61,6 +71,12 @@ class Model:
             block = input_[start : start + _INIT_ROWS]
             block[:] = rng.uniform(-bound, bound, size=block.shape)
         return cls(input_, np.zeros((output_rows, dim), dtype=dtype), feature_ids)
+
+    @property
+    def quantized(self) -> QuantizedMatrix | None:
+        """A as codes, when it is quantized."""
+        matrix: object = self.input
+        return matrix if isinstance(matrix, QuantizedMatrix) else None
 
     def rows_of(self, bags: Bags) -> Bags:
         """Bags of feature ids -> bags of A's rows, dropping features without a row (a line
@@ -98,4 +114,6 @@ class Model:
 
     def hidden(self, weights: sp.csr_array) -> FloatArray:
         """Each line's weighted mean of the rows of A."""
+        if self.quantized is not None:
+            return self.quantized.weighted_rows(weights)
         return np.asarray(weights @ self.input)

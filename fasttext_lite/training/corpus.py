@@ -389,3 +389,53 @@ def _tokens_per_line(scan: Scan) -> npt.NDArray[np.int32]:
     sizes = scan.words.lengths.astype(np.int32)
     sizes += scan.labels.lengths.astype(np.int32)
     return sizes
+
+
+def prepare_fixed(
+    read: Callable[[], Scan], params: Mapping[str, Any], start: Start, *, name: str
+) -> Prepared:
+    """`prepare` for retraining a model on its own features (`ftl quantize --retrain`, as
+    fastText's `quantize`): the vocabulary and the rows of A stay those of `start`; words
+    and labels it lacks are unknown, and a feature without a row is left out of its line."""
+    scan = read()
+    memory.release()
+    vocab = start.vocab
+    word_ids = ids_of(scan.words.decoded, vocab.word_ids)
+    labels = label_bags(scan.labels, ids_of(scan.labels.decoded, vocab.label_ids))
+    featurizer = Featurizer(
+        vocab,
+        word_ngrams=params["word_ngrams"],
+        bucket=params["bucket"],
+        minn=params["minn"],
+        maxn=params["maxn"],
+    )
+    loss = make_loss(params["loss"], vocab.label_counts, neg=params["neg"])
+    nlines, ntokens, unlabelled = scan.nlines, scan.ntokens, scan.unlabelled_lines
+    sizes = _tokens_per_line(scan)
+    line_weights = scan.line_weights()
+    words = scan.words.lines
+    token_features = featurizer.token_features(scan.words.keys, word_ids)
+    del scan
+    memory.release()
+    model = start.model
+    keep = labels.sizes > 0
+    rows = SpooledBags(np.int32)
+    for first, last, block in words.blocks(_BLOCK_IDS):
+        occurrences = block.indices.astype(np.int32, copy=False)
+        bags = featurizer.transform_lines(token_features, occurrences, block.sizes, consume=True)
+        bags = model.rows_of(bags)
+        keep[first:last] &= bags.sizes > 0
+        rows.append(bags.select(keep[first:last]))
+    words.close()
+    if not keep.any():
+        raise DataError(f"{name}: no labelled line has a feature of the model")
+    kept = labels.select(keep)
+    weighted = not np.all(line_weights == 1.0)
+    data = TrainingData(
+        rows,
+        kept,
+        sizes[keep],
+        line_weights[keep].astype(np.float32) if weighted else None,
+        _label_weights(params["class_weight"], params["label_prefix"], vocab, kept),
+    )
+    return Prepared(vocab, featurizer, loss, model, data, nlines, unlabelled, ntokens)

@@ -32,7 +32,7 @@ def test_round_trip_keeps_header_and_arrays(tmp_path: Path) -> None:
     container.save(path, {"words": ["é", "\udcff"], "n": 3}, _arrays())
     header, arrays = container.load(path)
     assert header["format"] == "fasttext_lite"
-    assert header["format_version"] == container.FORMAT_VERSION
+    assert header["format_version"] == 1  # no byte arrays: readable by format-1 readers
     assert header["words"] == ["é", "\udcff"] and header["n"] == 3
     for name, expected in _arrays().items():
         assert arrays[name].dtype == expected.dtype
@@ -182,14 +182,30 @@ def test_header_length_beyond_the_file(tmp_path: Path, model_path: Path) -> None
         container.load(_write(tmp_path / "m", bytes(data)))
 
 
+def test_byte_arrays_are_format_2_and_refused_in_format_1(tmp_path: Path) -> None:
+    path = tmp_path / "q.ftl"
+    codes = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    container.save(path, {"n": 1}, {"codes": codes})
+    header, arrays = container.load(path)
+    assert header["format_version"] == 2
+    np.testing.assert_array_equal(arrays["codes"], codes)
+    data = path.read_bytes()
+    old = data.replace(b'"format_version": 2', b'"format_version": 1')
+    length = struct.unpack("<Q", old[8:16])[0]
+    digest = hashlib.sha256(old[48 : 48 + length]).digest()
+    with pytest.raises(ModelFileError, match="format 1 has no byte arrays"):
+        container.load(_write(tmp_path / "old", old[:16] + digest + old[48:]))
+
+
 def test_newer_format_version(
     tmp_path: Path, model_path: Path, rewrite_header: RewriteHeader
 ) -> None:
     def newer(header: dict[str, Any]) -> None:
-        header["format_version"] = 2
+        header["format_version"] = container.FORMAT_VERSION + 1
 
     path = rewrite_header(model_path, tmp_path / "m", newer)
-    with pytest.raises(ModelFileError, match="format 2 by a newer fasttext_lite.*upgrade"):
+    later = container.FORMAT_VERSION + 1
+    with pytest.raises(ModelFileError, match=f"format {later} by a newer fasttext_lite.*upgrade"):
         FastTextClassifier.load(path)
 
 
