@@ -104,7 +104,9 @@ def quantized(model: Model, settings: Settings, rng: np.random.Generator) -> Mod
     if settings.qout:
         output_codes = pq.quantize(model.output, QOUT_DSUB, rng, qnorm=settings.qnorm)
         output = output_codes.decode_all()
-    return Model(input_, output, model.feature_ids, pruned=model.pruned, output_codes=output_codes)
+    # Codes only for the rows the model has: features without one are left out of the mean,
+    # as in fastText's pruned .ftz, so that the model can be written as one.
+    return Model(input_, output, model.feature_ids, pruned=True, output_codes=output_codes)
 
 
 Retrain = Callable[[Pruned], Model]

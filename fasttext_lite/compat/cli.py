@@ -165,12 +165,7 @@ def quantize(args: list[str], out: BinaryIO) -> None:
     container.check_writable(f"{output}.ftz")
     model = load_model(f"{output}.bin")
     model.quantize(**settings)  # type: ignore[arg-type]
-    # Writing fastText's own .ftz is not in ftl yet: the file has ftl's format, which every
-    # fasttext-compat and ftl command reads.
-    model.classifier.save(f"{output}.ftz")
-    sys.stderr.write(
-        f"Note: {output}.ftz is in ftl's format (fastText's .ftz writing is not in ftl yet)\n"
-    )
+    model.save_model(f"{output}.ftz")
 
 
 def _save_vectors(model: FastText, path: str) -> None:

@@ -188,7 +188,7 @@ def to_fasttext(parts: ModelParts) -> fasttext_write.Contents:
         bucket=bucket, minn=params["minn"], maxn=params["maxn"],
         lrUpdateRate=_LR_UPDATE_RATE, t=_SAMPLING,
     )  # fmt: skip
-    output: fasttext_bin.Matrix = model.output
+    output: fasttext_bin.Matrix = model.output if model.output_codes is None else model.output_codes
     if params["loss"] == "hs":  # fastText's hs matrix has a row per label, the last unused
         output = _with_unused_row(output)
     input_: fasttext_bin.Matrix = model.input

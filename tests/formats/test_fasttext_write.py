@@ -371,3 +371,16 @@ def test_fasttext_loads_a_pruned_ftz_ftl_writes(tmp_path: Path, qnorm: bool, qou
     texts = [line.split(" ", 1)[1] for line in (ROOT / "data" / "support.valid").open()][:50]
     texts = [text.rstrip("\n") for text in texts]
     assert_predicts_like(FastTextClassifier.load(path), texts, binding_predicts(path, texts, 3))
+
+
+@needs_binding
+@pytest.mark.parametrize("settings", [dict(qnorm=True), dict(cutoff=2_000, qout=True)])
+def test_fasttext_predicts_what_an_ftl_quantized_model_predicts(
+    settings: dict[str, Any], cooking_texts: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    train, texts = cooking_texts
+    clf = FastTextClassifier(dim=16, epoch=5, lr=0.5, seed=2, word_ngrams=2, bucket=20_000)
+    small = clf.fit_file(train).quantize(**settings)
+    path = tmp_path / "small.ftz"
+    FastText(small).save_model(path)
+    assert_predicts_like(small, texts, binding_predicts(path, texts, k=3))
