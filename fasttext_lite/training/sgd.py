@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from fasttext_lite.arrays import memory
 from fasttext_lite.arrays.bags import Bags, take_rows
 from fasttext_lite.arrays.blas import single_blas_thread
+from fasttext_lite.arrays.scatter import subtract_rows
 from fasttext_lite.arrays.spool import SpooledBags
 from fasttext_lite.errors import TrainingError
 from fasttext_lite.losses import Loss
@@ -332,6 +333,13 @@ class Batch(NamedTuple):
     weights: sp.csr_array  # (lines, rows used): averaging weights
     rows: npt.NDArray[np.integer]  # the rows of A used, each once
     uses: npt.NDArray[np.int64]  # each row's occurrences in the batch, at most its line count
+    columns: npt.NDArray[np.integer]  # each entry of `weights`: its row of A (not of `rows`)
+    owner: npt.NDArray[np.intp]  # each entry of `weights`: its line
+
+    def spread(self, nrows: int) -> sp.csr_array:
+        """The averaging weights over all `nrows` rows of A: hidden vectors read A itself."""
+        weights = self.weights
+        return sp.csr_array((weights.data, self.columns, weights.indptr), (weights.shape[0], nrows))
 
 
 class Batcher:
@@ -350,26 +358,30 @@ class Batcher:
         self.dtype = dtype
         self._slot = np.zeros(nrows, dtype=np.intp)
         self._positions = np.arange(0, dtype=np.intp)
+        # Index arrays of one type (int32 unless A is huge) spare scipy a scan and a copy of
+        # each, and are what the in-place update's kernel takes.
+        self._index = np.int32 if nrows < np.iinfo(np.int32).max else np.int64
 
     def __call__(self, lines: npt.NDArray[np.intp]) -> Batch:
         got = take_rows(self.bags.indptr, lines)
-        columns = self.bags.indices[got.positions]
+        columns: npt.NDArray[np.integer] = self.bags.indices[got.positions].astype(
+            self._index, copy=False
+        )
         if self._positions.size < columns.size:
             self._positions = np.arange(2 * columns.size, dtype=np.intp)
         positions = self._positions[: columns.size]
         self._slot[columns] = positions
         representative = self._slot[columns]
         represents = representative == positions
-        local = (np.cumsum(represents, dtype=np.int32) - 1)[representative]
+        local = (np.cumsum(represents, dtype=self._index) - 1)[representative]
         share: npt.NDArray[np.floating] = (1.0 / np.diff(got.indptr)).astype(self.dtype)
         rows = columns[represents]
         # Occurrences, not lines: a row repeated within a line counts twice, except that a
         # row never counts more than the batch has lines (so one line is never capped).
         uses = np.minimum(np.bincount(local, minlength=rows.size), lines.size)
-        # Index arrays of one type, int32, spare scipy a scan and a copy of each.
-        indptr = got.indptr.astype(np.int32)
+        indptr = got.indptr.astype(self._index)
         weights = sp.csr_array((share[got.owner], local, indptr), shape=(lines.size, rows.size))
-        return Batch(weights, rows, uses)
+        return Batch(weights, rows, uses, columns, got.owner)
 
 
 def _step(
@@ -394,24 +406,24 @@ def _step(
     else:
         gold = Bags(np.arange(lines.size + 1, dtype=np.int64), targets[lines])
 
-    used = model.restricted(batch.rows)
-    hidden = used.hidden(batch.weights)
+    # Read from A in place: a gathered copy of the batch's rows cost as much as the products.
+    hidden = model.hidden(batch.spread(model.input.shape[0]))
     if weights is None:  # a loss need not know of weights until they are used
         out = loss.gradient(model.output, hidden, gold, rng)
     else:
         out = loss.gradient(model.output, hidden, gold, rng, weights[lines])
-    weights_t = _mass_bounded(batch.weights, out.line_mass).T
-    d_input = np.asarray(weights_t @ out.d_hidden)
+    bounded = _mass_bounded(batch.weights, out.line_mass).data
 
     # Bounded weights times mass: a line over MAX_LINE_MASS counts as much as one at it.
-    row_lines = np.minimum(batch.uses, weights_t @ (out.line_mass / FULL_LINE_MASS))
-    step = _row_steps(lr, row_lines).astype(model.input.dtype)
-    input_step = step[:, None] * d_input
+    mass = bounded * (out.line_mass / FULL_LINE_MASS)[batch.owner]
+    row_lines = np.minimum(batch.uses, np.bincount(batch.weights.indices, mass, batch.rows.size))
+    # Each entry's share of its line's step on its row: weight times the row's learning rate.
+    entry_steps = bounded * _row_steps(lr, row_lines)[batch.weights.indices]
     output_step = _row_steps(lr, out.row_mass).astype(model.output.dtype)[:, None] * out.d_output
     with writing:  # see the module docstring
-        # Subtract from A as it is now rather than store used.input - step: with workers
-        # sharing A, rows another worker updated since `restricted` keep that update.
-        model.input[batch.rows] = np.take(model.input, batch.rows, axis=0) - input_step
+        # Subtracted from A as it is now: with workers sharing A, rows another worker updated
+        # since this batch read them keep that update.
+        subtract_rows(model.input, batch.weights.indptr, batch.columns, entry_steps, out.d_hidden)
         if out.rows is None:
             model.output -= output_step
         else:
