@@ -71,3 +71,19 @@ def test_without_scipys_kernel_the_numpy_path_gives_the_same_rows(
     monkeypatch.setattr(scatter, "_KERNEL", None)
     scatter.subtract_rows(target, bags.indptr, bags.indices, values, vectors)
     np.testing.assert_allclose(target, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_summing_rows_gives_each_lines_weighted_sum_of_its_rows(
+    kernel: bool, dtype: type[np.floating], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, bags, values, _ = random_case(5, dtype, np.int32)
+    if not kernel:
+        monkeypatch.setattr(scatter, "_SUM_KERNEL", None)
+    summed = scatter.sum_rows(source, bags.indptr, bags.indices, values)
+    assert summed.dtype == dtype
+    for line in range(bags.nlines):
+        entries = slice(int(bags.indptr[line]), int(bags.indptr[line + 1]))
+        expected = values[entries] @ source[bags.indices[entries]]
+        np.testing.assert_allclose(summed[line], expected, rtol=1e-5, atol=1e-6)
