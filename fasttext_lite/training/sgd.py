@@ -16,9 +16,9 @@ A line's gradients count at most MAX_LINE_MASS towards its step on A: one-vs-all
 labels can otherwise throw a barely trained line's rows tens of steps at once.
 
 With `threads` > 1, forked workers (`workers`) train on shares of the lines, updating the one
-model in shared memory as fastText's threads do (Hogwild): they read and compute without
-locks, but take turns to write, since a write is a read-modify-write of B and of rows of A
-that every batch shares, and two at once lose one's update (docs/decisions.md).
+model in shared memory as fastText's threads do (Hogwild): they read, compute and add their
+steps into A's rows without locks, but take turns to write B, since every batch rewrites all
+of it, and two at once would lose one's update (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from fasttext_lite.arrays import memory
 from fasttext_lite.arrays.bags import Bags, take_rows
 from fasttext_lite.arrays.blas import single_blas_thread
+from fasttext_lite.arrays.scatter import subtract_rows, sum_rows
 from fasttext_lite.arrays.spool import SpooledBags
 from fasttext_lite.errors import TrainingError
 from fasttext_lite.losses import Loss
@@ -327,11 +328,23 @@ def _draw_one_label(labels: Bags, rng: np.random.Generator) -> npt.NDArray[np.in
 
 
 class Batch(NamedTuple):
-    """A batch of lines over the rows of A they use."""
+    """A batch of lines over the rows of A they use: its averaging weights as CSR arrays,
+    each entry's column both among the rows used (`local`) and in A (`columns`)."""
 
-    weights: sp.csr_array  # (lines, rows used): averaging weights
+    indptr: npt.NDArray[np.integer]  # (lines + 1,): line i's entries are indptr[i]:indptr[i + 1]
+    share: npt.NDArray[np.floating]  # each entry's averaging weight, 1 / its line's length
+    local: npt.NDArray[np.integer]  # each entry's row among `rows`
+    columns: npt.NDArray[np.integer]  # each entry's row of A
+    owner: npt.NDArray[np.intp]  # each entry's line
     rows: npt.NDArray[np.integer]  # the rows of A used, each once
     uses: npt.NDArray[np.int64]  # each row's occurrences in the batch, at most its line count
+
+    @property
+    def weights(self) -> sp.csr_array:
+        """(lines, rows used): the averaging weights. Built on demand: a scipy array costs
+        more to construct than a small batch's arithmetic."""
+        shape = (self.indptr.size - 1, self.rows.size)
+        return sp.csr_array((self.share, self.local, self.indptr), shape=shape)
 
 
 class Batcher:
@@ -350,26 +363,29 @@ class Batcher:
         self.dtype = dtype
         self._slot = np.zeros(nrows, dtype=np.intp)
         self._positions = np.arange(0, dtype=np.intp)
+        # Index arrays of one type (int32 unless A is huge) spare scipy a scan and a copy of
+        # each, and are what the in-place update's kernel takes.
+        self._index = np.int32 if nrows < np.iinfo(np.int32).max else np.int64
 
     def __call__(self, lines: npt.NDArray[np.intp]) -> Batch:
         got = take_rows(self.bags.indptr, lines)
-        columns = self.bags.indices[got.positions]
+        columns: npt.NDArray[np.integer] = self.bags.indices[got.positions].astype(
+            self._index, copy=False
+        )
         if self._positions.size < columns.size:
             self._positions = np.arange(2 * columns.size, dtype=np.intp)
         positions = self._positions[: columns.size]
         self._slot[columns] = positions
         representative = self._slot[columns]
         represents = representative == positions
-        local = (np.cumsum(represents, dtype=np.int32) - 1)[representative]
+        local = (np.cumsum(represents, dtype=self._index) - 1)[representative]
         share: npt.NDArray[np.floating] = (1.0 / np.diff(got.indptr)).astype(self.dtype)
         rows = columns[represents]
         # Occurrences, not lines: a row repeated within a line counts twice, except that a
         # row never counts more than the batch has lines (so one line is never capped).
         uses = np.minimum(np.bincount(local, minlength=rows.size), lines.size)
-        # Index arrays of one type, int32, spare scipy a scan and a copy of each.
-        indptr = got.indptr.astype(np.int32)
-        weights = sp.csr_array((share[got.owner], local, indptr), shape=(lines.size, rows.size))
-        return Batch(weights, rows, uses)
+        indptr: npt.NDArray[np.integer] = got.indptr.astype(self._index)
+        return Batch(indptr, share[got.owner], local, columns, got.owner, rows, uses)
 
 
 def _step(
@@ -394,24 +410,27 @@ def _step(
     else:
         gold = Bags(np.arange(lines.size + 1, dtype=np.int64), targets[lines])
 
-    used = model.restricted(batch.rows)
-    hidden = used.hidden(batch.weights)
+    # Read from A in place: a gathered copy of the batch's rows cost as much as the products.
+    hidden = sum_rows(model.input, batch.indptr, batch.columns, batch.share)
     if weights is None:  # a loss need not know of weights until they are used
         out = loss.gradient(model.output, hidden, gold, rng)
     else:
         out = loss.gradient(model.output, hidden, gold, rng, weights[lines])
-    weights_t = _mass_bounded(batch.weights, out.line_mass).T
-    d_input = np.asarray(weights_t @ out.d_hidden)
+    bounded = batch.share
+    if out.line_mass.max(initial=0.0) > MAX_LINE_MASS:
+        bounded = _mass_bounded(batch.weights, out.line_mass).data
 
     # Bounded weights times mass: a line over MAX_LINE_MASS counts as much as one at it.
-    row_lines = np.minimum(batch.uses, weights_t @ (out.line_mass / FULL_LINE_MASS))
-    step = _row_steps(lr, row_lines).astype(model.input.dtype)
-    input_step = step[:, None] * d_input
+    mass = bounded * (out.line_mass / FULL_LINE_MASS)[batch.owner]
+    row_lines = np.minimum(batch.uses, np.bincount(batch.local, mass, batch.rows.size))
+    # Each entry's share of its line's step on its row: weight times the row's learning rate.
+    entry_steps = bounded * _row_steps(lr, row_lines)[batch.local]
     output_step = _row_steps(lr, out.row_mass).astype(model.output.dtype)[:, None] * out.d_output
-    with writing:  # see the module docstring
-        # Subtract from A as it is now rather than store used.input - step: with workers
-        # sharing A, rows another worker updated since `restricted` keep that update.
-        model.input[batch.rows] = np.take(model.input, batch.rows, axis=0) - input_step
+    # Added into A's rows in place, without the lock, as fastText's threads do: each row is
+    # read, changed and written back within microseconds, so another worker's update of it
+    # is rarely lost (a gathered copy written back a batch later lost them; docs/decisions.md).
+    subtract_rows(model.input, batch.indptr, batch.columns, entry_steps, out.d_hidden)
+    with writing:  # B: every batch writes all of it (see the module docstring)
         if out.rows is None:
             model.output -= output_step
         else:
