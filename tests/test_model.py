@@ -26,8 +26,3 @@ def test_a_pruned_model_leaves_features_without_a_row_out() -> None:
     bags = Bags.of([[2, 7], [5, 5, 9, 2], [9]])
     hidden = model.hidden(model.weights(bags))
     np.testing.assert_allclose(hidden, [[1.0, 2.0], [7 / 3, 10 / 3], [0.0, 0.0]])
-
-
-def test_a_batch_of_rows_keeps_the_pruned_flag() -> None:
-    assert _model(pruned=True).restricted(np.array([1])).pruned
-    assert not _model(pruned=False).restricted(np.array([1])).pruned

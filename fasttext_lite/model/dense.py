@@ -102,15 +102,6 @@ class Model:
         rows[inside] = self._lookup[feature_ids[inside]]
         return rows
 
-    def restricted(self, rows: npt.NDArray[np.integer]) -> Model:
-        """A model over a copy of the given rows of A, sharing B: a batch's working set."""
-        return Model(
-            np.take(self.input, rows, axis=0),
-            self.output,
-            self.feature_ids[rows],
-            pruned=self.pruned,
-        )
-
     def weights(self, features: Bags) -> sp.csr_array:
         """Each line's averaging weights over A's rows: 1/n for each of its n features, those
         without a row counting as zero rows unless the model is pruned. Consumes `features`
