@@ -107,8 +107,9 @@ def ftl_train(train: Path, model: Path, flags: Sequence[str]) -> tuple[dict[str,
     started = time.perf_counter()
     done = subprocess.run(
         [*FTL, "train", str(train), "-o", str(model), *flags, "--json", "-q", "--force"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"ftl train {' '.join(flags)} failed: {done.stderr.strip()}")
@@ -119,8 +120,10 @@ def ftl_train(train: Path, model: Path, flags: Sequence[str]) -> tuple[dict[str,
 def ftl_predict(model: Path, test: Labelled) -> list[str]:
     done = subprocess.run(
         [*FTL, "predict", str(test.texts_path), "-m", str(model), "-k", "1"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return [strip(line.split()[0]) if line.strip() else "" for line in done.stdout.splitlines()]
 
 
@@ -131,9 +134,13 @@ def fasttext_autotune(
 
     started = time.perf_counter()
     model = fasttext.train_supervised(
-        input=str(train), autotuneValidationFile=str(valid), autotuneDuration=int(duration),
-        thread=2, seed=seed, verbose=0,
-    )  # fmt: skip
+        input=str(train),
+        autotuneValidationFile=str(valid),
+        autotuneDuration=int(duration),
+        thread=2,
+        seed=seed,
+        verbose=0,
+    )
     seconds = time.perf_counter() - started
     labels, _ = model.predict(test.texts, k=1)
     predicted = [strip(row[0]) if row else "" for row in labels]
@@ -186,7 +193,10 @@ def cooking_split(cooking: Path, work: Path, seed: int) -> Split:
     held = set(order[: len(lines) // 10].tolist())
     train = write(work / "cooking-90.train", [x for i, x in enumerate(lines) if i not in held])
     valid = write(work / "cooking-10.valid", [x for i, x in enumerate(lines) if i in held])
-    about = f"cooking.train less 10 % ({len(lines) - len(held)} lines); valid {len(held)}; test cooking.valid"
+    about = (
+        f"cooking.train less 10 % ({len(lines) - len(held)} lines); valid {len(held)};"
+        " test cooking.valid"
+    )
     return Split("cooking", train, valid, cooking / "cooking.valid", about)
 
 
@@ -203,8 +213,9 @@ def generated_split(name: str, work: Path, seed: int) -> Split:
     if not all(p.exists() for p in paths):
         rng = np.random.default_rng(seed)
         topics = make_topics(rng, labels=labels)
-        lines = sample(topics, n_train + n_valid + n_test, rng, words_per_line=words,
-                       topic_fraction=share)  # fmt: skip
+        lines = sample(
+            topics, n_train + n_valid + n_test, rng, words_per_line=words, topic_fraction=share
+        )
         write(paths[0], lines[:n_train])
         write(paths[1], lines[n_train : n_train + n_valid])
         write(paths[2], lines[n_train + n_valid :])
@@ -212,7 +223,7 @@ def generated_split(name: str, work: Path, seed: int) -> Split:
         f"{labels} labels, {words:g} words a line, topical share {share:g};"
         f" train {n_train}, valid {n_valid}, test {n_test}"
     )
-    return Split(name, *paths, about)
+    return Split(name, paths[0], paths[1], paths[2], about)
 
 
 def run_autotune(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
@@ -229,8 +240,11 @@ def run_autotune(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
         ftl_runs = {
             "ftl --autotune": ["--autotune", "--autotune-duration", duration],
             "ftl --autotune-validation": [
-                "--autotune-validation", str(split.valid), "--autotune-duration", duration,
-            ],  # fmt: skip
+                "--autotune-validation",
+                str(split.valid),
+                "--autotune-duration",
+                duration,
+            ],
             "ftl tutorial settings": TUTORIAL,
         }
         for tool, flags in ftl_runs.items():
@@ -239,11 +253,17 @@ def run_autotune(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
             # search); its default, 0, is what runs.
             seed = [] if "autotune" in tool else ["--seed", str(args.seed)]
             summary, seconds = ftl_train(split.train, model, [*flags, *seed])
-            rows.append({
-                "corpus": name, "about": split.about, "tool": tool,
-                "p_at_1": precision_at_1(ftl_predict(model, test), test), "seconds": seconds,
-                "settings": summary["settings"], "trials": len(summary.get("trials") or []),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "corpus": name,
+                    "about": split.about,
+                    "tool": tool,
+                    "p_at_1": precision_at_1(ftl_predict(model, test), test),
+                    "seconds": seconds,
+                    "settings": summary["settings"],
+                    "trials": len(summary.get("trials") or []),
+                }
+            )
         model.unlink(missing_ok=True)
         log(f"autotune/{name}: fastText autotune")
         result = fasttext_autotune(split.train, split.valid, test, args.duration, args.seed)
@@ -264,9 +284,24 @@ def autotune_table(rows: list[dict[str, Any]], duration: float) -> str:
     ]
     for r in rows:
         s = r.get("settings") or {}
-        shown = {k: s[k] for k in ("lr", "epoch", "dim", "word_ngrams", "wordNgrams", "minn",
-                                   "maxn", "bucket", "loss") if k in s}  # fmt: skip
-        text = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items())
+        shown = {
+            k: s[k]
+            for k in (
+                "lr",
+                "epoch",
+                "dim",
+                "word_ngrams",
+                "wordNgrams",
+                "minn",
+                "maxn",
+                "bucket",
+                "loss",
+            )
+            if k in s
+        }
+        text = ", ".join(
+            f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()
+        )
         trials = r.get("trials") or ""
         out.append(
             f"| {r['corpus']} | {r['tool']} | {r['p_at_1']:.4f} | {r['seconds']:.0f} | {trials} |"
@@ -289,11 +324,17 @@ def run_early_stop(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]
         for epochs, flags in runs:
             log(f"early-stop: seed {seed}, {' '.join(flags)}")
             summary, seconds = ftl_train(train, model, [*common, *flags, "--seed", str(seed)])
-            rows.append({
-                "seed": seed, "fixed_epochs": epochs, "flags": [*common, *flags],
-                "p_at_1": precision_at_1(ftl_predict(model, test), test), "seconds": seconds,
-                "epochs_run": summary.get("epochs"), "best_epoch": summary.get("best_epoch"),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "seed": seed,
+                    "fixed_epochs": epochs,
+                    "flags": [*common, *flags],
+                    "p_at_1": precision_at_1(ftl_predict(model, test), test),
+                    "seconds": seconds,
+                    "epochs_run": summary.get("epochs"),
+                    "best_epoch": summary.get("best_epoch"),
+                }
+            )
     model.unlink(missing_ok=True)
     return rows
 
@@ -311,8 +352,9 @@ def early_stop_table(rows: list[dict[str, Any]]) -> str:
     per = ", ".join(f"{r['p_at_1']:.4f}" for r in stopped)
     ran = ", ".join(f"{r['epochs_run']} ({r['best_epoch']})" for r in stopped)
     out.append(
-        f"| `--epoch 50 --early-stop 3` | {ran} | {statistics.mean(r['p_at_1'] for r in stopped):.4f}"
-        f" | {per} | {statistics.mean(r['seconds'] for r in stopped):.1f} |"
+        f"| `--epoch 50 --early-stop 3` | {ran} |"
+        f" {statistics.mean(r['p_at_1'] for r in stopped):.4f} | {per} |"
+        f" {statistics.mean(r['seconds'] for r in stopped):.1f} |"
     )
     best = None
     for epochs in sorted({r["fixed_epochs"] for r in rows if r["fixed_epochs"] is not None}):
@@ -326,7 +368,11 @@ def early_stop_table(rows: list[dict[str, Any]]) -> str:
         )
     if best:
         gap = statistics.mean(r["p_at_1"] for r in stopped) - best[0]
-        out += ["", f"Best fixed epoch count: {best[1]} ({best[0]:.4f}); early stopping - best = {gap:+.4f}"]
+        out += [
+            "",
+            f"Best fixed epoch count: {best[1]} ({best[0]:.4f});"
+            f" early stopping - best = {gap:+.4f}",
+        ]
     return "\n".join(out)
 
 
@@ -336,14 +382,14 @@ MAJOR, MINOR, IMBALANCE = 5, 5, 50
 
 
 def imbalanced(work: Path, seed: int) -> tuple[Path, Labelled, list[str]]:
-    """5 common and 5 rare labels, 50:1; each rare label shares half its topic with a common
-    one. Test lines have the training distribution."""
+    """5 common and 5 rare labels, 50:1; each rare label shares the less probable half of its
+    topic with a common one. 25,500 training and test lines each, of the same distribution."""
     paths = [work / f"imbalance-s{seed}.{part}" for part in ("train", "test")]
     rng = np.random.default_rng(seed)
     priors = np.array([IMBALANCE] * MAJOR + [1] * MINOR, dtype=np.float64)
     topics = make_topics(rng, labels=MAJOR + MINOR, priors=priors, overlap=0.5, related=MAJOR)
     if not all(p.exists() for p in paths):
-        lines = sample(topics, 25_500 + 51_000, rng, words_per_line=15, topic_fraction=0.2)
+        lines = sample(topics, 2 * 25_500, rng, words_per_line=15, topic_fraction=0.2)
         write(paths[0], lines[:25_500])
         write(paths[1], lines[25_500:])
     return paths[0], labelled(paths[1]), topics.names[MAJOR:]
@@ -354,21 +400,32 @@ def run_weights(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     model = work / "weights.ftl"
     rows = []
     for seed in range(args.seed, args.seed + args.seeds):
-        for name, flags in (("unweighted", []), ("--class-weight balanced", ["--class-weight", "balanced"])):
+        for name, flags in (
+            ("unweighted", []),
+            ("--class-weight balanced", ["--class-weight", "balanced"]),
+        ):
             log(f"weights: seed {seed}, {name}")
-            _, seconds = ftl_train(train, model, [*args.weights_flags.split(), *flags, "--seed", str(seed)])
+            _, seconds = ftl_train(
+                train, model, [*args.weights_flags.split(), *flags, "--seed", str(seed)]
+            )
             predicted = ftl_predict(model, test)
             labels = per_label(predicted, test)
-            rows.append({
-                "seed": seed, "run": name, "seconds": seconds,
-                "p_at_1": precision_at_1(predicted, test),
-                "macro_f1": statistics.mean(s["f1"] for s in labels.values()),
-                "minority_recall": statistics.mean(labels[m]["recall"] for m in minority if m in labels),
-                "majority_recall": statistics.mean(
-                    s["recall"] for label, s in labels.items() if label not in minority
-                ),
-                "per_label": labels,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "seed": seed,
+                    "run": name,
+                    "seconds": seconds,
+                    "p_at_1": precision_at_1(predicted, test),
+                    "macro_f1": statistics.mean(s["f1"] for s in labels.values()),
+                    "minority_recall": statistics.mean(
+                        labels[m]["recall"] for m in minority if m in labels
+                    ),
+                    "majority_recall": statistics.mean(
+                        s["recall"] for label, s in labels.items() if label not in minority
+                    ),
+                    "per_label": labels,
+                }
+            )
     model.unlink(missing_ok=True)
     return rows
 
@@ -376,8 +433,9 @@ def run_weights(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 def weights_table(rows: list[dict[str, Any]], flags: str) -> str:
     seeds = len({r["seed"] for r in rows})
     out = [
-        f"Class weights: 5 labels x 50 + 5 labels x 1 (each rare label sharing half its topic"
-        f" with a common one), `{flags}`, means of {seeds} seed(s) (min-max)",
+        f"Class weights: 5 labels x 50 + 5 labels x 1 (each rare label sharing the less"
+        f" probable half of its topic with a common one), `{flags}`, means of {seeds}"
+        " seed(s) (min-max)",
         "",
         "| run | minority recall | majority recall | macro-F1 | micro P@1 |",
         "|---|--:|--:|--:|--:|",
@@ -426,10 +484,17 @@ def run_fine_tune(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     rows = []
 
     def score(run: str, seed: int, seconds: float, path: Path) -> None:
-        rows.append({
-            "seed": seed, "run": run, "seconds": seconds,
-            **{f"p_at_1_{part}": precision_at_1(ftl_predict(path, t), t) for part, t in tests.items()},
-        })  # fmt: skip
+        rows.append(
+            {
+                "seed": seed,
+                "run": run,
+                "seconds": seconds,
+                **{
+                    f"p_at_1_{part}": precision_at_1(ftl_predict(path, t), t)
+                    for part, t in tests.items()
+                },
+            }
+        )
 
     for seed in range(args.seed, args.seed + args.seeds):
         s = ["--seed", str(seed)]
@@ -476,22 +541,30 @@ def fine_tune_table(rows: list[dict[str, Any]], flags: str) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
+    ap.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
+    )
     ap.add_argument("--duration", type=float, default=300.0, help="autotune budget, seconds")
     ap.add_argument("--corpora", default="cooking,long,short", help="autotune corpora")
     ap.add_argument("--seeds", type=int, default=3, help="seeds for early-stop, weights, fine-tune")
     ap.add_argument("--seed", type=int, default=0, help="first training seed")
     ap.add_argument("--data-seed", type=int, default=1, help="seed of the generated corpora")
     ap.add_argument(
-        "--epochs", type=lambda s: [int(e) for e in s.split(",")],
-        default=[5, 10, 15, 20, 25, 30, 40, 50], help="fixed epoch counts for early-stop",
-    )  # fmt: skip
-    ap.add_argument("--weights-flags", default=" ".join(TUTORIAL), help="ftl train options")
+        "--epochs",
+        type=lambda s: [int(e) for e in s.split(",")],
+        default=[5, 10, 15, 20, 25, 30, 40, 50],
+        help="fixed epoch counts for early-stop",
+    )
+    ap.add_argument(
+        "--weights-flags", default="--lr 0.5 --epoch 10 --word-ngrams 2", help="ftl train options"
+    )
     ap.add_argument("--fine-tune-flags", default=" ".join(TUTORIAL), help="ftl train options")
     ap.add_argument(
-        "--fine-tune-runs", type=lambda s: s.split(";"), default=["", "--lr 0.2 --epoch 5"],
+        "--fine-tune-runs",
+        type=lambda s: s.split(";"),
+        default=["", "--lr 0.2 --epoch 5"],
         help="';'-separated options for the fine-tuning runs (others: the old model's)",
-    )  # fmt: skip
+    )
     ap.add_argument("--cooking-dir", type=Path, default=Path("/work/shared/datasets/cooking"))
     ap.add_argument("--work-dir", type=Path, default=BENCH / "work.tmp" / "accuracy")
     ap.add_argument("--results-dir", type=Path, default=BENCH / "results")
@@ -509,15 +582,18 @@ def main(argv: list[str] | None = None) -> int:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out_path = args.results_dir / f"{stamp}-accuracy.json"
-    git = subprocess.run(["git", "-C", str(BENCH), "rev-parse", "--short", "HEAD"],
-                         capture_output=True, text=True)  # fmt: skip
+    git = subprocess.run(
+        ["git", "-C", str(BENCH), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
     doc: dict[str, Any] = {
         "timestamp": stamp,
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "git_commit": git.stdout.strip() or None,
         "parts": {},
     }
-    parts: dict[str, tuple[Callable[..., list[dict[str, Any]]], Callable[[list[dict[str, Any]]], str]]] = {
+    parts: dict[
+        str, tuple[Callable[..., list[dict[str, Any]]], Callable[[list[dict[str, Any]]], str]]
+    ] = {
         "autotune": (run_autotune, lambda rows: autotune_table(rows, args.duration)),
         "early-stop": (run_early_stop, early_stop_table),
         "weights": (run_weights, lambda rows: weights_table(rows, args.weights_flags)),

@@ -68,15 +68,19 @@ def make_topics(
 ) -> Topics:
     """Topics for `labels` labels with Zipf priors of exponent `label_skew` (or `priors`).
     With `overlap`, label l >= `related` takes that share of its topic from label
-    l % `related`'s (the most probable words of it), so that the two are confusable."""
+    l % `related`'s (its least probable words), so that lines with few topical words are
+    ambiguous between the two."""
     words = vocabulary(vocab, rng)
     topics = np.stack(
-        [rng.choice(np.arange(STOP_WORDS, vocab), topic_words, replace=False) for _ in range(labels)]
+        [
+            rng.choice(np.arange(STOP_WORDS, vocab), topic_words, replace=False)
+            for _ in range(labels)
+        ]
     )
     if overlap and related:
         shared = int(round(overlap * topic_words))
         for label in range(related, labels):
-            topics[label, :shared] = topics[label % related, :shared]
+            topics[label, -shared:] = topics[label % related, -shared:]
     return Topics(
         words=words,
         background=_zipf(vocab, 1.07, 2.7),
@@ -99,7 +103,11 @@ def drifted(topics: Topics, share: float, new_labels: int, rng: np.random.Genera
     fresh = np.stack(
         [rng.choice(np.arange(STOP_WORDS, vocab), k, replace=False) for _ in range(new_labels)]
     ).reshape(new_labels, k)
-    priors = np.concatenate([topics.priors, topics.priors[-new_labels:]]) if new_labels else topics.priors
+    priors = (
+        np.concatenate([topics.priors, topics.priors[-new_labels:]])
+        if new_labels
+        else topics.priors
+    )
     return replace(
         topics,
         topics=np.concatenate([moved, fresh]),
