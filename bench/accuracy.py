@@ -52,6 +52,18 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+class Rows(list[dict[str, Any]]):
+    """A part's results; each new row is saved at once, so that a run cut short keeps it."""
+
+    def __init__(self, save: Callable[[], None]) -> None:
+        super().__init__()
+        self._save = save
+
+    def append(self, row: dict[str, Any]) -> None:
+        super().append(row)
+        self._save()
+
+
 class Labelled(NamedTuple):
     """A labelled file: its texts (labels removed, also written to `texts_path`) and gold."""
 
@@ -226,8 +238,7 @@ def generated_split(name: str, work: Path, seed: int) -> Split:
     return Split(name, paths[0], paths[1], paths[2], about)
 
 
-def run_autotune(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+def run_autotune(args: argparse.Namespace, work: Path, rows: Rows) -> None:
     for name in args.corpora.split(","):
         split = (
             cooking_split(args.cooking_dir, work, args.data_seed)
@@ -237,18 +248,28 @@ def run_autotune(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
         test = labelled(split.test)
         model = work / f"{name}.ftl"
         duration = str(args.duration)
+        # The cheap references first, so that a run cut short has them.
+        for tool, kind in (("tf-idf + LinearSVC", "svc"), ("tf-idf + LogisticRegression", "lr")):
+            log(f"autotune/{name}: {tool}")
+            result = tfidf_linear(split.train, test, kind, args.seed)
+            rows.append({"corpus": name, "about": split.about, "tool": tool, **result})
         ftl_runs = {
-            "ftl --autotune": ["--autotune", "--autotune-duration", duration],
             "ftl --autotune-validation": [
                 "--autotune-validation",
                 str(split.valid),
                 "--autotune-duration",
                 duration,
             ],
+            "fastText autotune": [],
             "ftl tutorial settings": TUTORIAL,
+            "ftl --autotune": ["--autotune", "--autotune-duration", duration],
         }
         for tool, flags in ftl_runs.items():
             log(f"autotune/{name}: {tool}")
+            if not flags:
+                result = fasttext_autotune(split.train, split.valid, test, args.duration, args.seed)
+                rows.append({"corpus": name, "about": split.about, "tool": tool, **result})
+                continue
             # `--seed` with `--autotune` is refused by ftl at this commit (given twice to the
             # search); its default, 0, is what runs.
             seed = [] if "autotune" in tool else ["--seed", str(args.seed)]
@@ -265,14 +286,6 @@ def run_autotune(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
                 }
             )
         model.unlink(missing_ok=True)
-        log(f"autotune/{name}: fastText autotune")
-        result = fasttext_autotune(split.train, split.valid, test, args.duration, args.seed)
-        rows.append({"corpus": name, "about": split.about, "tool": "fastText autotune", **result})
-        for tool, kind in (("tf-idf + LinearSVC", "svc"), ("tf-idf + LogisticRegression", "lr")):
-            log(f"autotune/{name}: {tool}")
-            result = tfidf_linear(split.train, test, kind, args.seed)
-            rows.append({"corpus": name, "about": split.about, "tool": tool, **result})
-    return rows
 
 
 def autotune_table(rows: list[dict[str, Any]], duration: float) -> str:
@@ -313,10 +326,9 @@ def autotune_table(rows: list[dict[str, Any]], duration: float) -> str:
 # --- part 2: early stopping -------------------------------------------------------------
 
 
-def run_early_stop(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+def run_early_stop(args: argparse.Namespace, work: Path, rows: Rows) -> None:
     train, test = args.cooking_dir / "cooking.train", labelled(args.cooking_dir / "cooking.valid")
     model = work / "early.ftl"
-    rows = []
     common = ["--lr", "1.0", "--word-ngrams", "2", "--valid-split", "0.1"]
     for seed in range(args.seed, args.seed + args.seeds):
         runs: list[tuple[int | None, list[str]]] = [(None, ["--epoch", "50", "--early-stop", "3"])]
@@ -336,7 +348,6 @@ def run_early_stop(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]
                 }
             )
     model.unlink(missing_ok=True)
-    return rows
 
 
 def early_stop_table(rows: list[dict[str, Any]]) -> str:
@@ -395,10 +406,9 @@ def imbalanced(work: Path, seed: int) -> tuple[Path, Labelled, list[str]]:
     return paths[0], labelled(paths[1]), topics.names[MAJOR:]
 
 
-def run_weights(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+def run_weights(args: argparse.Namespace, work: Path, rows: Rows) -> None:
     train, test, minority = imbalanced(work, args.data_seed)
     model = work / "weights.ftl"
-    rows = []
     for seed in range(args.seed, args.seed + args.seeds):
         for name, flags in (
             ("unweighted", []),
@@ -427,7 +437,6 @@ def run_weights(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
                 }
             )
     model.unlink(missing_ok=True)
-    return rows
 
 
 def weights_table(rows: list[dict[str, Any]], flags: str) -> str:
@@ -476,12 +485,11 @@ def drifting(work: Path, seed: int) -> dict[str, Path]:
     return paths
 
 
-def run_fine_tune(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+def run_fine_tune(args: argparse.Namespace, work: Path, rows: Rows) -> None:
     paths = drifting(work, args.data_seed)
     tests = {"new": labelled(paths["new.valid"]), "old": labelled(paths["old.valid"])}
     flags = args.fine_tune_flags.split()
     old_model, model = work / "drift-old.ftl", work / "drift.ftl"
-    rows = []
 
     def score(run: str, seed: int, seconds: float, path: Path) -> None:
         rows.append(
@@ -513,7 +521,6 @@ def run_fine_tune(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
             score(run, seed, seconds, model)
     old_model.unlink(missing_ok=True)
     model.unlink(missing_ok=True)
-    return rows
 
 
 def fine_tune_table(rows: list[dict[str, Any]], flags: str) -> str:
@@ -591,24 +598,28 @@ def main(argv: list[str] | None = None) -> int:
         "git_commit": git.stdout.strip() or None,
         "parts": {},
     }
-    parts: dict[
-        str, tuple[Callable[..., list[dict[str, Any]]], Callable[[list[dict[str, Any]]], str]]
-    ] = {
+    parts: dict[str, tuple[Callable[..., None], Callable[[list[dict[str, Any]]], str]]] = {
         "autotune": (run_autotune, lambda rows: autotune_table(rows, args.duration)),
         "early-stop": (run_early_stop, early_stop_table),
         "weights": (run_weights, lambda rows: weights_table(rows, args.weights_flags)),
         "fine-tune": (run_fine_tune, lambda rows: fine_tune_table(rows, args.fine_tune_flags)),
     }
     started = time.perf_counter()
-    for part in args.parts.split(","):
-        run, table = parts[part]
-        part_started = time.perf_counter()
-        rows = run(args, work)
-        doc["parts"][part] = {"seconds": time.perf_counter() - part_started, "rows": rows}
+
+    def save() -> None:
         doc["elapsed_s"] = time.perf_counter() - started
         tmp = out_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc, indent=1) + "\n")
         tmp.replace(out_path)
+
+    for part in args.parts.split(","):
+        run, table = parts[part]
+        part_started = time.perf_counter()
+        rows = Rows(save)
+        doc["parts"][part] = {"rows": rows}
+        run(args, work, rows)
+        doc["parts"][part]["seconds"] = time.perf_counter() - part_started
+        save()
         print(table(rows) + "\n", flush=True)
     log(f"results written to {out_path}")
     return 0
