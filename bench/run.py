@@ -929,7 +929,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--suite",
         action="append",
-        choices=["cooking", "scale", "scale-out", "fasttext-files"],
+        choices=["cooking", "scale", "scale-out", "fasttext-files", "accuracy"],
         help="suite to run (repeatable; default: cooking)",
     )
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool and setting (median)")
@@ -960,6 +960,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help='extra options of the fasttext-files suite, e.g. "--models cooking --no-vec"'
         " (see bench/fasttext_files.py --help)",
     )
+    ap.add_argument("--accuracy-args", default="", help="options of bench/accuracy.py (--help)")
     ap.add_argument("--seed", type=int, default=0, help="run i uses seed SEED+i")
     ap.add_argument("--data-seed", type=int, default=1, help="seed of the generated corpora")
     ap.add_argument("--scale-multi-label-fraction", type=float, default=0.0)
@@ -1040,15 +1041,17 @@ def main(argv: list[str] | None = None) -> int:
             tools = [replace(t, threads=None) if t.kind == "ftl" else t for t in tools]
     ctx = Context(args, work, ftl_cmd, ftl_problem, ftl_options)
 
-    if "scale-out" in args.suite:  # its own script: processes, memory, Dask, HTTP
-        subprocess.run(
-            [PYTHON, str(BENCH_DIR / "scale_out.py"), "--cooking-dir", str(args.cooking_dir)]
-            + ["--results-dir", str(args.results_dir)],
-            check=False,
-        )
-        args.suite = [suite for suite in args.suite if suite != "scale-out"]
-        if not args.suite:
-            return 0
+    for suite, script in (("scale-out", "scale_out.py"), ("accuracy", "accuracy.py")):
+        if suite in args.suite:  # its own script (processes, memory, Dask, HTTP; accuracy)
+            extra = shlex.split(args.accuracy_args) if suite == "accuracy" else []
+            subprocess.run(
+                [PYTHON, str(BENCH_DIR / script), "--cooking-dir", str(args.cooking_dir)]
+                + ["--results-dir", str(args.results_dir), *extra],
+                check=False,
+            )
+    args.suite = [suite for suite in args.suite if suite not in ("scale-out", "accuracy")]
+    if not args.suite:
+        return 0
     if "fasttext-files" in args.suite:  # its own script: fastText's .bin / .ftz / .vec files
         quick = ["--quick"] if args.quick else ["--repeat", str(args.repeat)]
         subprocess.run(
