@@ -100,7 +100,7 @@ def train(
     if autotune_model_size:
         raise click.UsageError("--autotune-model-size is not in ftl yet (it needs quantization)")
     if autotune or autotune_validation:
-        given = {name: value for name, value in params.items() if _given(ctx, name)}
+        given = {n: v for n, v in params.items() if _given(ctx, n) and n != "seed"}
         search = tuning.autotune(
             corpus,
             validation=autotune_validation,
