@@ -85,13 +85,19 @@ SCALE_SETTINGS: dict[str, Flags] = {
 # softmax's s in the same run (summary: ftl hs / ftl softmax).
 HS_MIN_LABELS = 10_000
 SCALE_HS_SETTINGS: dict[str, Flags] = {"h": (*SCALE_SETTINGS["s"], ("--loss", "hs"))}
-# (lines, labels, in --quick)
-SCALE_CORPORA: tuple[tuple[int, int, bool], ...] = (
-    (10_000, 10, True),
-    (100_000, 10, True),
-    (1_000_000, 10, False),
-    (100_000, 1_000, False),
-    (100_000, 10_000, False),
+# Issue 20's long lines with few labels: its settings, and fastText's defaults.
+LONG_SETTINGS: dict[str, Flags] = {
+    "l": (("--lr", "0.5"), ("--epoch", "25"), ("--word-ngrams", "2")),
+    "f": (),
+}
+# (lines, labels, in --quick, mean words a line or None for generate.py's default)
+SCALE_CORPORA: tuple[tuple[int, int, bool, int | None], ...] = (
+    (10_000, 10, True, None),
+    (100_000, 10, True, None),
+    (1_000_000, 10, False, None),
+    (100_000, 1_000, False, None),
+    (100_000, 10_000, False, None),
+    (100_000, 50, False, 60),
 )
 SCALE_VALID_LINES = 10_000
 
@@ -151,8 +157,9 @@ def scale_datasets(
     """The generated corpora (`only`: a comma-separated subset of names like syn-1e6-10lab)."""
     out = []
     wanted = None if only is None else {name.strip() for name in only.split(",")}
-    for lines, labels, in_quick in SCALE_CORPORA:
+    for lines, labels, in_quick, words in SCALE_CORPORA:
         name = f"syn-{lines:.0e}-{labels}lab".replace("+0", "").replace("+", "")
+        name += f"-{words}w" if words else ""
         if (quick and not in_quick) or (wanted is not None and name not in wanted):
             continue
         prefix = work / "data" / f"{name}-seed{seed}-multi{multi_fraction:g}"
@@ -164,9 +171,11 @@ def scale_datasets(
                 PYTHON, str(GENERATE), "--out", str(prefix), "--lines", str(lines),
                 "--valid-lines", str(SCALE_VALID_LINES), "--labels", str(labels),
                 "--seed", str(seed), "--multi-label-fraction", str(multi_fraction),
+                *(["--words-per-line", str(words)] if words else []),
             ]  # fmt: skip
             subprocess.run(cmd, check=True, env=child_env())
         settings = SCALE_SETTINGS | (SCALE_HS_SETTINGS if labels >= HS_MIN_LABELS else {})
+        settings = LONG_SETTINGS if words else settings
         out.append(make_dataset("scale", name, train, valid, settings))
     return out
 
