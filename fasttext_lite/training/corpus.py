@@ -251,16 +251,27 @@ def prepare(
         rows.append(model.rows_of(bags))
     features.close()
     memory.release()
-    kept = labels.select(keep)
-    weighted = not np.all(line_weights == 1.0)
-    data = TrainingData(
-        rows,
-        kept,
-        sizes[keep],
-        line_weights[keep].astype(np.float32) if weighted else None,
-        _label_weights(params["class_weight"], params["label_prefix"], vocab, kept),
-    )
+    data = _training_data(rows, labels.select(keep), sizes[keep], line_weights[keep], params, vocab)
     return Prepared(vocab, featurizer, loss, model, data, nlines, unlabelled, ntokens)
+
+
+def _training_data(
+    rows: SpooledBags,
+    labels: Bags,
+    sizes: npt.NDArray[np.integer],
+    line_weights: npt.NDArray[np.floating],
+    params: Mapping[str, Any],
+    vocab: Vocabulary,
+) -> TrainingData:
+    """The kept lines' rows, labels, sizes and weights (none when all are 1)."""
+    weighted = not np.all(line_weights == 1.0)
+    return TrainingData(
+        rows,
+        labels,
+        sizes,
+        line_weights.astype(np.float32) if weighted else None,
+        _label_weights(params["class_weight"], params["label_prefix"], vocab, labels),
+    )
 
 
 def _label_weights(
@@ -429,13 +440,5 @@ def prepare_fixed(
     words.close()
     if not keep.any():
         raise DataError(f"{name}: no labelled line has a feature of the model")
-    kept = labels.select(keep)
-    weighted = not np.all(line_weights == 1.0)
-    data = TrainingData(
-        rows,
-        kept,
-        sizes[keep],
-        line_weights[keep].astype(np.float32) if weighted else None,
-        _label_weights(params["class_weight"], params["label_prefix"], vocab, kept),
-    )
+    data = _training_data(rows, labels.select(keep), sizes[keep], line_weights[keep], params, vocab)
     return Prepared(vocab, featurizer, loss, model, data, nlines, unlabelled, ntokens)
