@@ -240,8 +240,10 @@ class HierarchicalSoftmax:
         return ids, found_log_p
 
     def _greedy_score(self, scores: _NodeScores, floor: float) -> FloatArray:
-        """(lines,): the search score of the leaf reached by taking the more probable branch
-        at every node, or -inf where a node on the way falls under `floor`."""
+        """(lines,): the lowest search score on the path that takes the more probable branch
+        at every node, or -inf where a node on the way falls under `floor`. The lowest, not
+        the leaf's: a step adds log(p + 1e-5), above zero where p rounds to 1, so a path's
+        score can rise, and a bound above a node on the path would prune its own leaf."""
         n, tree = self.tree.nlabels, self.tree
         hidden = scores.hidden
         nlines, level = hidden.shape[0], 0
@@ -259,7 +261,7 @@ class HierarchicalSoftmax:
             lowest[line] = np.minimum(lowest[line], score[line])
             node[line] = np.where(right, tree.right[rows], tree.left[rows])
             line = line[node[line] >= n]
-        result: FloatArray = np.where(lowest >= floor, score, -np.inf)
+        result: FloatArray = np.where(lowest >= floor, lowest, -np.inf)
         return result
 
 

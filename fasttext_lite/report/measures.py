@@ -5,7 +5,9 @@ confused label pairs, precision and recall as the threshold rises, and reliabili
 Every label's probability on every line is counted into histograms on a grid of thresholds
 (steps of 1/BINS), so memory does not grow with the file. Two ways of predicting are curved:
 the line's most probable label (fastText's `-k 1 -t T`) and every label at or above the
-threshold (`-k -1 -t T`). Rendering is `report.page`'s.
+threshold (`-k -1 -t T`). P@k, R@k and the curves rank labels by probability; for
+hierarchical softmax, whose `ftl eval` ranks by its tree search, they can differ slightly from
+`ftl eval -k` (the summary's scores are `ftl eval`'s). Rendering is `report.page`'s.
 """
 
 from __future__ import annotations

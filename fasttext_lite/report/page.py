@@ -215,7 +215,7 @@ def _at_k_table(report: Report) -> str:
 def _at_k_caption(report: Report) -> str:
     threshold = report.evaluation.threshold
     note = f", those at or above {threshold:g}" if threshold else ""
-    return f"The top k labels of each line{note}, as <code>ftl eval -k</code> k."
+    return f"The k most probable labels of each line{note}."
 
 
 def _confusions(report: Report) -> str:

@@ -400,10 +400,10 @@ def _step(
     writing: AbstractContextManager[object] = _NO_LOCK,
     weights: npt.NDArray[np.float32] | None = None,
 ) -> float:
-    """One SGD step on the given lines, written to the model while holding `writing`;
-    returns the summed loss before the step. `targets` holds every line's gold labels (a bag
-    per line) or, for a loss that trains on one, the one drawn for each line; `weights`, if
-    given, each line's weight (indexed as `targets`)."""
+    """One SGD step on the given lines: A's rows are updated in place, B while holding
+    `writing`; returns the summed loss before the step. `targets` holds every line's gold
+    labels (a bag per line) or, for a loss that trains on one, the one drawn for each line;
+    `weights`, if given, each line's weight (indexed as `targets`)."""
     batch = batcher(lines)
     if isinstance(targets, Bags):
         gold = targets.take(lines)

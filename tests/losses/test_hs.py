@@ -300,6 +300,27 @@ def test_top_k_drops_a_label_whose_way_dips_under_the_threshold(strategy: str) -
         assert found == expected == fasttext_predict(reference, output, hidden[0], 2, threshold)
 
 
+def test_k_1_finds_a_deep_label_whose_certain_steps_raise_its_search_score(
+    strategy: str,
+) -> None:
+    """Counts 1, 1, 2, 4, ... make a chain 14 deep. Along the deepest label's path every
+    branch is certain (p rounds to 1), so each step adds log(1 + 1e-5) > 0: its leaf scores
+    above the nodes on its way, and a bound taken from the leaf would prune the path."""
+    counts = [2**i for i in range(14, 0, -1)] + [1, 1]
+    loss = HierarchicalSoftmax(counts)
+    deepest = int(np.argmax(loss.tree.depths))
+    assert loss.tree.depths[deepest] >= 12
+    output = np.zeros((loss.output_rows, 1))
+    depth = loss.tree.depths[deepest]
+    path, codes = loss.tree.paths[deepest][:depth], loss.tree.codes[deepest][:depth]
+    for row, code in zip(path, codes, strict=True):
+        output[row] = 30.0 if code else -30.0
+    hidden = np.array([[1.0]], dtype=np.float32)
+    top = loss.top_k(output.astype(np.float32), hidden, 1, 0.0)
+    expected = fasttext_predict(fasttext_build_tree(counts), output, hidden[0], 1, 0.0)
+    assert top.ids[0].tolist() == [deepest] == expected
+
+
 def test_top_k_of_no_labels_and_of_no_lines() -> None:
     counts, output, hidden = random_case(5, 0)
     loss = HierarchicalSoftmax(counts)
