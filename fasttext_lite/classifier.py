@@ -521,9 +521,13 @@ class FastTextClassifier:
     # -- persistence --------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Write the model to `path` atomically (see `formats.container`)."""
+        """Write the model to `path` atomically: fastText's format for a path ending in
+        `.bin` or `.ftz` (`formats.fasttext_write`), ftl's otherwise (`formats.container`)."""
         self._check_fitted()
-        model_file.save(path, self._parts())
+        if Path(path).suffix.lower() in fasttext_model.SUFFIXES:
+            fasttext_model.save(path, self._parts())
+        else:
+            model_file.save(path, self._parts())
 
     @classmethod
     def load(cls, path: str | Path, *, mmap: bool = False) -> FastTextClassifier:

@@ -40,10 +40,15 @@ class Pruned(NamedTuple):
 def prunes(vocab: Vocabulary, params: dict[str, Any], cutoff: int) -> bool:
     """Whether `cutoff` prunes: fastText prunes when it is below its input matrix's rows
     (every word and hash bucket; ftl stores only the rows training used)."""
+    return 0 < cutoff < _features(vocab, params)
+
+
+def _features(vocab: Vocabulary, params: dict[str, Any]) -> int:
+    """fastText's input rows: every word and hash bucket."""
     bucket = effective_bucket(
         bucket=params["bucket"], word_ngrams=params["word_ngrams"], maxn=params["maxn"]
     )
-    return 0 < cutoff < len(vocab.words) + bucket
+    return len(vocab.words) + bucket
 
 
 def prune(vocab: Vocabulary, model: Model, cutoff: int) -> Pruned:
@@ -78,10 +83,14 @@ def prune(vocab: Vocabulary, model: Model, cutoff: int) -> Pruned:
     return Pruned(pruned_vocab, pruned_model)
 
 
-def quantized(model: Model, settings: Settings, rng: np.random.Generator) -> Model:
+def quantized(
+    model: Model, settings: Settings, rng: np.random.Generator, *, complete: bool = False
+) -> Model:
     """`model` with A (and with `qout` B) as product-quantizer codes (fastText's
     `QuantMatrix`): A keeps its codes, B is decoded once (it is small and every label's row
-    is read for every line)."""
+    is read for every line). Unless A is `complete` (a row for every word and bucket), the
+    result is pruned: codes only for the rows the model has, the other features left out of
+    the mean, as in fastText's pruned .ftz, so that it can be written as one."""
     dim = model.output.shape[1]
     if not 1 <= settings.dsub <= dim:
         raise ParameterError("dsub", f"must be between 1 and dim ({dim}), got {settings.dsub}")
@@ -104,9 +113,8 @@ def quantized(model: Model, settings: Settings, rng: np.random.Generator) -> Mod
     if settings.qout:
         output_codes = pq.quantize(model.output, QOUT_DSUB, rng, qnorm=settings.qnorm)
         output = output_codes.decode_all()
-    # Codes only for the rows the model has: features without one are left out of the mean,
-    # as in fastText's pruned .ftz, so that the model can be written as one.
-    return Model(input_, output, model.feature_ids, pruned=True, output_codes=output_codes)
+    pruned = model.pruned or not complete
+    return Model(input_, output, model.feature_ids, pruned=pruned, output_codes=output_codes)
 
 
 Retrain = Callable[[Pruned], Model]
@@ -128,4 +136,5 @@ def quantize(
             model = retrain(Pruned(vocab, model))
     elif model.quantized is not None:
         raise ParameterError("model", "is quantized already; quantize the model it came from")
-    return vocab, quantized(model, settings, rng)
+    complete = model.feature_ids.size == _features(vocab, params)
+    return vocab, quantized(model, settings, rng, complete=complete)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,31 @@ def test_compat_refuses_to_predict_as_fasttext_does() -> None:
         model.predict("bake bread")
     with pytest.raises(ValueError, match="word-vector"):
         model.save_model("never-written.bin")
+
+
+def test_fasttext_compat_prints_a_word_vector_models_vectors() -> None:
+    path = str(FIXTURES / "skipgram_hs.bin")
+    expected = facts("skipgram_hs", "_vectors")
+    texts = [s["text"] for s in expected["sentences"][:2]]
+    command = [sys.executable, "-c", "from fasttext_lite.compat.cli import main; main()"]
+    done = subprocess.run(
+        [*command, "print-sentence-vectors", path],
+        input="\n".join(texts) + "\n", capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    printed = np.array([line.split() for line in done.stdout.splitlines()], dtype=np.float64)
+    np.testing.assert_allclose(printed, [s["vector"] for s in expected["sentences"][:2]], atol=1e-5)
+    word = expected["neighbours"][0]["word"]
+    done = subprocess.run(
+        [*command, "print-word-vectors", path],
+        input=word + "\n", capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    name, *numbers = done.stdout.split()
+    assert name == word
+    vector = fasttext.load_model(path).get_word_vector(word)
+    np.testing.assert_allclose(np.array(numbers, dtype=np.float64), vector, atol=1e-4)
+    assert not fasttext.load_model(path).is_quantized()
 
 
 def test_the_command_line_gives_vectors_and_neighbours() -> None:

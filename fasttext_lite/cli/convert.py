@@ -12,8 +12,6 @@ from fasttext_lite.errors import ModelFileError
 from fasttext_lite.formats import container, fasttext_model, model_file
 from fasttext_lite.formats.model_file import ModelParts
 
-FASTTEXT_SUFFIXES = (".bin", ".ftz")
-
 
 @click.command()
 @click.argument("input_path", metavar="IN", type=PATH)
@@ -30,7 +28,7 @@ def convert(input_path: str, output_path: str, force: bool) -> None:
         ftl convert lid.176.ftz lid.ftl
     """
     suffix = Path(output_path).suffix.lower()
-    if suffix not in (".ftl", *FASTTEXT_SUFFIXES):
+    if suffix not in (".ftl", *fasttext_model.SUFFIXES):
         raise ModelFileError(
             f"{output_path}: its suffix does not say which format to write; end it in .ftl"
             " (ftl's) or .bin / .ftz (fastText's)"
@@ -38,10 +36,9 @@ def convert(input_path: str, output_path: str, force: bool) -> None:
     container.check_writable(output_path)
     container.check_replaceable(output_path, inputs=(input_path,), force=force)
     clf = FastTextClassifier.load(input_path)
-    parts = ModelParts(clf.get_params(), clf.vocabulary_, clf.model_, clf.summary_)
-    if suffix != ".ftl":
-        fasttext_model.save(output_path, parts)
-    elif container.is_fasttext(input_path):  # rows ftl wrote as zeros need no room in .ftl
+    if suffix == ".ftl" and container.is_fasttext(input_path):
+        # Rows ftl wrote as zeros need no room in .ftl.
+        parts = ModelParts(clf.get_params(), clf.vocabulary_, clf.model_, clf.summary_)
         model_file.save(output_path, fasttext_model.without_zero_rows(parts))
     else:
-        clf.save(output_path)
+        clf.save(output_path)  # the format its suffix names

@@ -236,7 +236,7 @@ def print_sentence_vectors(args: list[str], out: BinaryIO) -> None:
         raise UsageError("print-sentence-vectors needs: <model> (and reads stdin)")
     model = load_model(args[0])
     for lines in read_batches(STDIN):
-        vectors = model.classifier.sentence_vectors(lines)
+        vectors = model.vectors.sentence_vectors(lines)
         out.write(b"".join(row + b"\n" for row in _formatted(vectors, trailing=True)))
         out.flush()
 
@@ -246,7 +246,7 @@ def print_word_vectors(args: list[str], out: BinaryIO) -> None:
         raise UsageError("print-word-vectors needs: <model> (and reads stdin)")
     model = load_model(args[0])
     for words in _stdin_words():
-        vectors = model.classifier.word_vectors(words)
+        vectors = model.vectors.word_vectors(words)
         rows = _formatted(vectors, trailing=True)
         out.write(
             b"".join(encode_token(w) + b" " + r + b"\n" for w, r in zip(words, rows, strict=True))

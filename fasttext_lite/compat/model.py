@@ -72,6 +72,11 @@ class FastText:
                 setattr(self, name, args[name])
 
     @property
+    def vectors(self) -> FastTextClassifier | WordVectors:
+        """What gives this model's word and sentence vectors: a classifier or word vectors."""
+        return self._model
+
+    @property
     def classifier(self) -> FastTextClassifier:
         """The ftl classifier this model is; fastText's error for a word-vector model."""
         if isinstance(self._model, WordVectors):
@@ -258,7 +263,8 @@ class FastText:
     # -- the file and what ftl does not have yet -----------------------------------------
 
     def is_quantized(self) -> bool:
-        return self.classifier.model_.quantized is not None
+        model = self._model
+        return isinstance(model, FastTextClassifier) and model.model_.quantized is not None
 
     def save_model(self, path: str | Path) -> None:
         """Save the model in fastText's format (`.bin`, `.ftz` when quantized), which the

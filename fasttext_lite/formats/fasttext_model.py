@@ -168,6 +168,10 @@ def without_zero_rows(parts: ModelParts) -> ModelParts:
     return parts._replace(model=Model(rows, model.output, model.feature_ids[kept]))
 
 
+# The suffixes that name fastText's files (ftl writes its own format under any other).
+SUFFIXES = (".bin", ".ftz")
+
+
 def save(path: str | Path, parts: ModelParts) -> None:
     """Write an ftl model to `path` atomically as fastText's `.bin` (`.ftz` when quantized)."""
     container.check_writable(path)

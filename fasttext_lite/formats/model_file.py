@@ -233,8 +233,6 @@ def _quantized(
     """A quantized matrix from its arrays, every shape and dtype checked (the constructors
     check that the parts agree)."""
     codes, centroids = arrays[f"{name}_codes"], arrays[f"{name}_centroids"]
-    if dsub > dim:
-        raise ValueError(f"dsub {dsub} exceeds dim {dim}")
     nsubq, lastdsub = split(dim, dsub)
     if codes.dtype != np.uint8 or codes.ndim != 2 or codes.shape[1] != nsubq:
         raise ValueError(f"{name} codes")

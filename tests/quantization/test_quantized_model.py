@@ -211,6 +211,20 @@ def test_cli_quantizes_with_cutoff_retrain_and_qnorm(
     assert evaluated.exit_code == 0 and "P@1" in evaluated.stdout
 
 
+def test_cli_writes_fasttexts_ftz_when_the_output_ends_in_ftz(
+    model_path: Path, support_valid: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "small.ftz"
+    assert run("quantize", model_path, "-o", out, "-q").exit_code == 0
+    assert out.read_bytes()[:4] == (793712314).to_bytes(4, "little")
+    texts = [line.split(" ", 1)[1] for line in support_valid.read_text().splitlines()]
+    ours = FastTextClassifier.load(tmp_path / "small.ftz").predict_proba(texts)
+    assert run("quantize", model_path, "-o", tmp_path / "small.ftl", "-q").exit_code == 0
+    np.testing.assert_allclose(
+        ours, FastTextClassifier.load(tmp_path / "small.ftl").predict_proba(texts), atol=1e-6
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
