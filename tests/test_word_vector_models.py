@@ -116,6 +116,22 @@ def test_fasttext_compat_prints_a_word_vector_models_vectors() -> None:
     assert not fasttext.load_model(path).is_quantized()
 
 
+@pytest.mark.parametrize("name", MODELS)
+def test_fasttext_compat_dumps_a_word_vector_models_args_and_dictionary(name: str) -> None:
+    command = [sys.executable, "-c", "from fasttext_lite.compat.cli import main; main()"]
+    path = str(FIXTURES / f"{name}.bin")
+    dumped = {}
+    for what in ("args", "dict"):
+        done = subprocess.run([*command, "dump", path, what], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        dumped[what] = done.stdout.splitlines()
+    args = dict(line.split(" ", 1) for line in dumped["args"])
+    assert args == {name: str(value) for name, value in facts(name)["args"].items()}
+    words = facts(name)["words"]
+    assert int(dumped["dict"][0]) == len(words) + len(facts(name).get("labels", []))
+    assert dumped["dict"][1].split()[0] == words[0]
+
+
 def test_the_command_line_gives_vectors_and_neighbours() -> None:
     path = str(FIXTURES / "skipgram_hs.bin")
     expected = facts("skipgram_hs", "_vectors")

@@ -10,15 +10,17 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
+from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.compat import _SUPERVISED_DEFAULTS, load_model, train_supervised
 from fasttext_lite.compat.model import FastText, label_scores
 from fasttext_lite.errors import FtlError
-from fasttext_lite.formats import container
+from fasttext_lite.formats import container, fasttext_bin
 from fasttext_lite.metrics import evaluate
 from fasttext_lite.text.lines import STDIN, read_batches
 from fasttext_lite.text.tokens import decode, encode_token, split_lines
@@ -273,14 +275,8 @@ def dump(args: list[str], out: BinaryIO) -> None:
     if len(args) != 2 or args[1] not in ("args", "dict", "input", "output"):
         raise UsageError("dump needs: <model> <option>, option one of args, dict, input, output")
     model = load_model(args[0])
-    clf = model.classifier
     if args[1] == "args":
-        fields = {
-            "dim": clf.dim, "ws": 5, "epoch": clf.epoch, "minCount": clf.min_count,
-            "neg": clf.neg, "wordNgrams": clf.word_ngrams, "loss": clf.loss,
-            "model": "sup", "bucket": clf.featurizer_.bucket, "minn": clf.minn,
-            "maxn": clf.maxn, "lrUpdateRate": 100, "t": 0.0001,
-        }  # fmt: skip
+        fields = _dumped_args(args[0], model)
         out.write("".join(f"{name} {value}\n" for name, value in fields.items()).encode())
     elif args[1] == "dict":
         words, word_counts = model.get_words(include_freq=True, on_unicode_error="replace")
@@ -293,6 +289,26 @@ def dump(args: list[str], out: BinaryIO) -> None:
         matrix = model.get_input_matrix() if args[1] == "input" else model.get_output_matrix()
         out.write(f"{matrix.shape[0]} {matrix.shape[1]}\n".encode())
         out.write(b"".join(row + b"\n" for row in _formatted(matrix)))
+
+
+def _dumped_args(path: str, model: FastText) -> dict[str, object]:
+    """fastText's `dump args`: its stored arguments, as the file has them for a word-vector
+    model, as ftl has them (fastText's defaults where it has none) for a classifier."""
+    if not isinstance(model.vectors, FastTextClassifier):
+        return {
+            name: _LOSS_NAMES.get(value, value) if name == "loss" else value
+            for name, value in asdict(fasttext_bin.read(path).args).items()
+        }
+    clf = model.classifier
+    return {
+        "dim": clf.dim, "ws": 5, "epoch": clf.epoch, "minCount": clf.min_count,
+        "neg": clf.neg, "wordNgrams": clf.word_ngrams, "loss": _LOSS_NAMES.get(clf.loss, clf.loss),
+        "model": "sup", "bucket": clf.featurizer_.bucket, "minn": clf.minn,
+        "maxn": clf.maxn, "lrUpdateRate": 100, "t": 0.0001,
+    }  # fmt: skip
+
+
+_LOSS_NAMES = {"ova": "one-vs-all"}  # fastText's name where it differs
 
 
 def _stdin_words() -> Iterator[list[str]]:
