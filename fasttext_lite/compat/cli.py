@@ -93,18 +93,30 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def supervised(args: list[str], out: BinaryIO) -> None:
-    settings: dict[str, object] = {}
+def _parsed(
+    args: list[str],
+    options: dict[str, tuple[str, Callable[[str], object]]],
+    settings: dict[str, object],
+    *,
+    switches: frozenset[str] = frozenset(),
+    missing: frozenset[str] = frozenset(),
+) -> dict[str, object]:
+    """fastText's single-dash command line into `settings`: `options` take a value, `switches`
+    stand alone (set to True), `missing` are fastText's that ftl refuses."""
     position = 0
     while position < len(args):
         flag = args[position]
-        if flag in _FLAGS:
+        if flag in switches:
+            settings[flag[1:]] = True
+            position += 1
+            continue
+        if flag in missing:
             raise UsageError(f"{flag} is not in ftl yet")
-        if flag not in _OPTIONS:
+        if flag not in options:
             raise UsageError(f"unknown argument: {flag}")
         if position + 1 >= len(args):
             raise UsageError(f"{flag} is missing an argument")
-        name, kind = _OPTIONS[flag]
+        name, kind = options[flag]
         try:
             settings[name] = kind(args[position + 1])
         except ValueError:
@@ -112,6 +124,11 @@ def supervised(args: list[str], out: BinaryIO) -> None:
                 f"{flag} needs a {kind.__name__}, got {args[position + 1]!r}"
             ) from None
         position += 2
+    return settings
+
+
+def supervised(args: list[str], out: BinaryIO) -> None:
+    settings = _parsed(args, _OPTIONS, {}, missing=frozenset(_FLAGS))
     output = settings.pop("output", "")
     if not settings.get("input") or not output:
         raise UsageError("empty input or output path")
@@ -141,26 +158,8 @@ _QUANTIZE_DEFAULTS = {"epoch": 5, "lr": 0.05, "verbose": 2}
 
 def quantize(args: list[str], out: BinaryIO) -> None:
     """fastText's `quantize -output model ...`: reads model.bin, writes model.ftz."""
-    settings: dict[str, object] = dict(_QUANTIZE_DEFAULTS)
-    position = 0
-    while position < len(args):
-        flag = args[position]
-        if flag in ("-qnorm", "-qout", "-retrain"):
-            settings[flag[1:]] = True
-            position += 1
-            continue
-        if flag not in _QUANTIZE_OPTIONS:
-            raise UsageError(f"unknown argument: {flag}")
-        if position + 1 >= len(args):
-            raise UsageError(f"{flag} is missing an argument")
-        name, kind = _QUANTIZE_OPTIONS[flag]
-        try:
-            settings[name] = kind(args[position + 1])
-        except ValueError:
-            raise UsageError(
-                f"{flag} needs a {kind.__name__}, got {args[position + 1]!r}"
-            ) from None
-        position += 2
+    switches = frozenset({"-qnorm", "-qout", "-retrain"})
+    settings = _parsed(args, _QUANTIZE_OPTIONS, dict(_QUANTIZE_DEFAULTS), switches=switches)
     output = settings.pop("output", "")
     if not output:
         raise UsageError("empty output path")
