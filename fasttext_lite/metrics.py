@@ -13,9 +13,9 @@ weighted by support. `evaluate` scores a classifier on labelled lines through it
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -66,6 +66,19 @@ class Evaluation:
     def weighted(self) -> Average:
         """The mean over the labels weighted by their support (gold occurrences)."""
         return _mean(self.per_label, np.array([s.support for s in self.per_label], float))
+
+    def summary(self) -> dict[str, Any]:
+        """The scores without the per-label table, as JSON-ready values (`ftl eval --json`)."""
+        return {
+            "n": self.examples,
+            "k": self.k,
+            "threshold": self.threshold,
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            "macro": asdict(self.macro),
+            "weighted": asdict(self.weighted),
+        }
 
 
 def _mean(scores: Sequence[LabelScore], weights: npt.NDArray[np.float64]) -> Average:

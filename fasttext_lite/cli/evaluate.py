@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
 from typing import Any
 
 import click
@@ -85,16 +84,7 @@ def eval_(
         record = report.as_dict()
     else:
         result = evaluate(clf, test, k=k, threshold=threshold, threads=thread)
-        record = {
-            "n": result.examples,
-            "k": result.k,
-            "threshold": result.threshold,
-            "precision": result.precision,
-            "recall": result.recall,
-            "f1": result.f1,
-            "macro": asdict(result.macro),
-            "weighted": asdict(result.weighted),
-        }
+        record = result.summary()
         if per_label:
             record["per_label"] = [vars(s) for s in result.per_label]
     if as_json:

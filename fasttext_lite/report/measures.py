@@ -102,14 +102,7 @@ class Report:
         """Everything, as JSON-ready values (what `ftl eval --report --json` prints)."""
         result = self.evaluation
         return {
-            "n": result.examples,
-            "k": result.k,
-            "threshold": result.threshold,
-            "precision": result.precision,
-            "recall": result.recall,
-            "f1": result.f1,
-            "macro": asdict(result.macro),
-            "weighted": asdict(result.weighted),
+            **result.summary(),
             "per_label": [
                 {**asdict(s), "confused_with": c.predicted if c else None}
                 for s, c in zip(result.per_label, self.confused_with, strict=True)
