@@ -74,6 +74,7 @@ class FastTextClassifier:
         min_count_label: int = _D["min_count_label"],
         loss: str = _D["loss"],
         neg: int = _D["neg"],
+        weighting: str = _D["weighting"],
         label_prefix: str = _D["label_prefix"],
         weight_prefix: str = _D["weight_prefix"],
         class_weight: str | os.PathLike[str] = _D["class_weight"],
@@ -98,6 +99,7 @@ class FastTextClassifier:
         self.min_count_label = min_count_label
         self.loss = loss
         self.neg = neg
+        self.weighting = weighting
         self.label_prefix = label_prefix
         self.weight_prefix = weight_prefix
         self.class_weight = class_weight

@@ -2,7 +2,8 @@
 
 A line's hidden vector is the mean of its features' rows of A, so a label's score
 `s_j = B_j . h` is exactly the sum, over the line's features, of `B_j . A_f / n` (n features;
-those without a row add nothing but count in n unless the model is pruned). Contributions are
+those without a row add nothing but count in n unless the model is pruned; with idf weighting
+each term is weighted by its row's share of the line's weights instead). Contributions are
 those terms, grouped under the token they come from (a word n-gram under its first token); they
 add up to the score, not approximately but exactly, up to float rounding. Losses that score
 every label (softmax, one-vs-all, negative sampling) have such scores; hierarchical softmax does
@@ -61,14 +62,18 @@ def explain(
         # Features that never occurred in training have no row: they add nothing to the sum.
         present = [f for f, row in zip(features, rows.tolist(), strict=True) if row >= 0]
         row_ids = rows[rows >= 0]
-        count = len(row_ids) if model.pruned else len(features)
+        if model.row_weights is None:
+            count = len(row_ids) if model.pruned else len(features)
+            share = np.full(row_ids.size, 1.0 / max(count, 1))
+        else:
+            share = model.row_weights[row_ids] / max(float(model.row_weights[row_ids].sum()), 1.0)
         top = predictor.top_labels(predictor.read([text]), k, 0.0, drop_blank=False)
         line = []
         ranked = zip(top.ids[0].tolist(), top.probabilities[0].tolist(), strict=True)
         for label, probability in ranked:
             if label < 0:
                 continue
-            weights = model.input[row_ids] @ model.output[label] / max(count, 1)
+            weights = (model.input[row_ids] @ model.output[label]) * share
             shares: dict[int, list[Contribution]] = {}
             for feature, value in zip(present, weights.tolist(), strict=True):
                 shares.setdefault(feature.position, []).append(

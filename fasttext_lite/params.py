@@ -15,6 +15,7 @@ from typing import Any
 
 from fasttext_lite.errors import ParameterError
 from fasttext_lite.losses import LOSSES
+from fasttext_lite.model.weighting import WEIGHTINGS
 from fasttext_lite.text.tokens import DEFAULT_LABEL_PREFIX, tokenize
 
 _NO_DEFAULT = object()
@@ -88,6 +89,15 @@ PARAMS: tuple[Param, ...] = (
         choices=tuple(LOSSES),
     ),
     Param("neg", 5, "Negatives sampled per line (--loss ns).", "neg", 1, 100_000, before=5),
+    Param(
+        "weighting",
+        "mean",
+        "How a line's features are averaged: mean (fastText's) or idf (rarer in the corpus,"
+        " more weight).",
+        "",
+        choices=WEIGHTINGS,
+        before="mean",
+    ),
     Param("label_prefix", DEFAULT_LABEL_PREFIX, "Tokens starting with this are labels.", "label"),
     Param(
         "weight_prefix",
@@ -171,7 +181,7 @@ DEFAULTS: dict[str, Any] = {param.name: param.default for param in PARAMS}
 MODEL_PARAMS: tuple[str, ...] = tuple(param.name for param in PARAMS if param.in_model)
 # The settings that shape the feature space: fine-tuning takes them from the model it starts
 # from, whose rows only mean something in that space.
-SHAPE_PARAMS = ("dim", "word_ngrams", "bucket", "minn", "maxn", "label_prefix", "loss")
+SHAPE_PARAMS = ("dim", "word_ngrams", "bucket", "minn", "maxn", "label_prefix", "loss", "weighting")
 
 
 def validate(values: Mapping[str, Any]) -> None:

@@ -79,7 +79,14 @@ def prune(vocab: Vocabulary, model: Model, cutoff: int) -> Pruned:
         vocab.label_counts,
     )
     input_ = np.array(np.take(model.input, rows, axis=0))
-    pruned_model = Model(input_, np.array(model.output), new_ids.astype(np.int64), pruned=True)
+    row_weights = None if model.row_weights is None else model.row_weights[rows]
+    pruned_model = Model(
+        input_,
+        np.array(model.output),
+        new_ids.astype(np.int64),
+        pruned=True,
+        row_weights=row_weights,
+    )
     return Pruned(pruned_vocab, pruned_model)
 
 
@@ -114,7 +121,14 @@ def quantized(
         output_codes = pq.quantize(model.output, QOUT_DSUB, rng, qnorm=settings.qnorm)
         output = output_codes.decode_all()
     pruned = model.pruned or not complete
-    return Model(input_, output, model.feature_ids, pruned=pruned, output_codes=output_codes)
+    return Model(
+        input_,
+        output,
+        model.feature_ids,
+        pruned=pruned,
+        output_codes=output_codes,
+        row_weights=model.row_weights,
+    )
 
 
 Retrain = Callable[[Pruned], Model]

@@ -28,6 +28,18 @@ def test_a_search_of_n_trials_is_the_same_for_the_same_seed(
     assert len({t[0]["lr"] for t in first}) == 4
 
 
+def test_the_search_starts_idf_weighted_and_tries_the_plain_mean(
+    support_train: Path, support_valid: Path
+) -> None:
+    search = autotune(support_train, validation=support_valid, trials=8, dim=10, epoch=5, seed=1)
+    weightings = [t.settings["weighting"] for t in search.trials]
+    assert weightings[0] == "idf" and "mean" in weightings
+    fixed = autotune(
+        support_train, validation=support_valid, trials=4, dim=10, epoch=5, weighting="mean"
+    )
+    assert {t.settings["weighting"] for t in fixed.trials} == {"mean"}
+
+
 def test_the_best_trials_settings_and_model_are_kept(
     support_train: Path, support_valid: Path
 ) -> None:

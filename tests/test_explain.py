@@ -15,12 +15,13 @@ from fasttext_lite.cli import cli
 TEXTS = ["my card was charged twice", "where is my zzparcel", ""]
 
 
-@pytest.fixture(scope="module", params=["softmax", "ova"])
+@pytest.fixture(scope="module", params=["softmax", "ova", "softmax idf"])
 def model(request: pytest.FixtureRequest, support_train: Path) -> FastTextClassifier:
-    """Words, char n-grams and word n-grams all at once."""
+    """Words, char n-grams and word n-grams all at once; a plain or an idf-weighted mean."""
+    loss, _, weighting = request.param.partition(" ")
     return FastTextClassifier(
-        loss=request.param, lr=0.5, epoch=5, dim=12, minn=2, maxn=4, word_ngrams=3,
-        bucket=20_000, seed=1,
+        loss=loss, weighting=weighting or "mean", lr=0.5, epoch=5, dim=12, minn=2, maxn=4,
+        word_ngrams=3, bucket=20_000, seed=1,
     ).fit_file(support_train)  # fmt: skip
 
 

@@ -107,6 +107,8 @@ def train_supervised(*args: Any, **kwargs: Any) -> FastText:
             metric=settings["autotuneMetric"],
             predictions=int(settings["autotunePredictions"]),
             seed=int(settings["seed"]),
+            # fastText's model, so that what the drop-in saves loads in fastText too.
+            weighting="mean",
             **fixed,
         )
         assert search.classifier is not None

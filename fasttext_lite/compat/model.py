@@ -248,6 +248,8 @@ class FastText:
         featurizer = self._model.featurizer_
         if input_matrix.shape[0] != featurizer.n_features:
             raise ValueError(f"the input matrix needs {featurizer.n_features} rows")
+        if self._model.model_.row_weights is not None:
+            raise ValueError("the model weighs its features by idf; fastText's matrices do not")
         self._model.model_ = Model(
             np.asarray(input_matrix, dtype=np.float32),
             np.asarray(output_matrix, dtype=np.float32),

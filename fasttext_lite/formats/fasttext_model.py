@@ -175,6 +175,11 @@ SUFFIXES = (".bin", ".ftz")
 def save(path: str | Path, parts: ModelParts) -> None:
     """Write an ftl model to `path` atomically as fastText's `.bin` (`.ftz` when quantized)."""
     container.check_writable(path)
+    if parts.model.row_weights is not None:
+        raise ModelFileError(
+            f"{path}: the model weighs its features by idf (weighting idf), which fastText's"
+            " format cannot hold; write .ftl, or train with weighting mean"
+        )
     fasttext_write.write(path, to_fasttext(parts))
 
 

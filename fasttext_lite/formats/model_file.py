@@ -71,6 +71,8 @@ def _encoded(parts: ModelParts) -> tuple[dict[str, Any], dict[str, npt.NDArray[A
         "pruned": model.pruned,
     }
     arrays: dict[str, npt.NDArray[Any]] = {"feature_ids": model.feature_ids}
+    if model.row_weights is not None:
+        arrays["row_weights"] = model.row_weights
     quantized = _quantization(model)
     if quantized is not None:
         header["quantization"] = quantized
@@ -136,14 +138,16 @@ def _checked(
 
 def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], copy: bool) -> ModelParts:
     quantization = header.get("quantization")
+    params = schema.from_model(header["params"])
+    schema.validate({**schema.DEFAULTS, **params})
     expected = _ARRAYS if quantization is None else _quantized_names(quantization)
+    if params["weighting"] != "mean":
+        expected = expected | {"row_weights"}
     if set(arrays) != expected:
         raise ValueError(f"arrays {sorted(arrays)}")
     pruned = header.get("pruned", False)
     if not isinstance(pruned, bool):
         raise ValueError("pruned")
-    params = schema.from_model(header["params"])
-    schema.validate({**schema.DEFAULTS, **params})
     words, labels = header["words"], header["labels"]
     word_counts, label_counts = header["word_counts"], header["label_counts"]
     for strings, counts in ((words, word_counts), (labels, label_counts)):
@@ -178,6 +182,13 @@ def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], copy: bo
         raise ValueError("weights are not finite")
     if ids.size and (np.any(np.diff(ids) <= 0) or ids[0] < 0 or ids[-1] >= n_features):
         raise ValueError("feature ids out of order or range")
+    row_weights = arrays.get("row_weights")
+    if row_weights is not None:
+        if row_weights.dtype != np.float32 or row_weights.shape != ids.shape:
+            raise ValueError("row weights")
+        if not (np.isfinite(row_weights).all() and (row_weights > 0).all()):
+            raise ValueError("row weights are not finite and positive")
+        row_weights = np.array(row_weights)
     if not isinstance(header["summary"], dict):
         raise ValueError("summary")
     summary = TrainingSummary(**{"seconds": None, **header["summary"]})
@@ -192,7 +203,14 @@ def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], copy: bo
         a = np.array(a)
     output_codes = b if isinstance(b, QuantizedMatrix) else None
     b = b.decode_all() if isinstance(b, QuantizedMatrix) else np.array(b) if copy else b
-    model = Model(a, b, np.array(ids, dtype=np.int64), pruned=pruned, output_codes=output_codes)
+    model = Model(
+        a,
+        b,
+        np.array(ids, dtype=np.int64),
+        pruned=pruned,
+        output_codes=output_codes,
+        row_weights=row_weights,
+    )
     vocab = Vocabulary(words, word_counts, labels, label_counts)
     integer_labels = header.get("integer_labels", False)
     if not isinstance(integer_labels, bool) or (

@@ -9,7 +9,8 @@ initial values and carry no information, so the model stays proportional to the 
 the hash bucket count. Such a feature still counts in a line's mean, as a zero row (in fastText
 it is a row of tiny random numbers), so that a fastText file written from the model predicts
 what the model predicts. A pruned model (fastText's `.ftz` with a prune index, `quantize
---cutoff`) leaves its pruned features out of the mean, as fastText does.
+--cutoff`) leaves its pruned features out of the mean, as fastText does. A model with row
+weights (`weighting`) takes a weighted mean instead, of the features that have rows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,25 @@ FloatArray = npt.NDArray[np.floating]
 _INIT_ROWS = 1 << 12
 
 
+def weighted_shares(
+    row_weights: npt.NDArray[np.float32],
+    rows: npt.NDArray[np.integer],
+    indptr: npt.NDArray[np.integer],
+) -> npt.NDArray[np.float32]:
+    """Each entry's share of its line's weighted mean: its row's weight over the sum of its
+    line's (the lines are `indptr`'s ranges of `rows`).
+
+    >>> weighted_shares(np.array([1.0, 3.0], np.float32), np.array([0, 1, 1]),
+    ...                 np.array([0, 2, 3])).tolist()
+    [0.25, 0.75, 1.0]
+    """
+    weights = row_weights[rows]
+    owners = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
+    sums = np.bincount(owners, weights, indptr.size - 1)
+    shares: npt.NDArray[np.float32] = (weights / sums[owners]).astype(np.float32)
+    return shares
+
+
 class Model:
     """Input matrix A, output matrix B, and the feature ids that own A's rows."""
 
@@ -38,9 +58,12 @@ class Model:
         *,
         pruned: bool = False,
         output_codes: QuantizedMatrix | None = None,
+        row_weights: npt.NDArray[np.float32] | None = None,
     ):
         if input_.shape[0] != feature_ids.shape[0] or input_.shape[1] != output.shape[1]:
             raise ValueError("A, B and feature_ids disagree in shape")
+        if row_weights is not None and row_weights.shape != feature_ids.shape:
+            raise ValueError("A and its row weights disagree in shape")
         if output_codes is not None and output_codes.shape != output.shape:
             raise ValueError("B and its codes disagree in shape")
         # A quantized A stays codes, and reads as a read-only array (shape, dtype, rows by
@@ -51,6 +74,8 @@ class Model:
         self.output_codes = output_codes  # B as stored when it is quantized (`output` decodes it)
         self.feature_ids = feature_ids
         self.pruned = pruned  # features without a row are left out of the mean, not zeros
+        # Each row's weight in a line's mean (`weighting`); None: the plain mean.
+        self.row_weights = row_weights
         self._lookup: npt.NDArray[np.int32] | None = None
 
     @classmethod
@@ -104,11 +129,15 @@ class Model:
 
     def weights(self, features: Bags) -> sp.csr_array:
         """Each line's averaging weights over A's rows: 1/n for each of its n features, those
-        without a row counting as zero rows unless the model is pruned. Consumes `features`
-        (as `rows_of`)."""
+        without a row counting as zero rows unless the model is pruned; with row weights, each
+        row's weight over the sum of its line's. Consumes `features` (as `rows_of`)."""
         counts = None if self.pruned else features.sizes
         rows = self.rows_of(features)
-        return rows.weights(self.input.shape[0], self.input.dtype.type, counts=counts)
+        if self.row_weights is None:
+            return rows.weights(self.input.shape[0], self.input.dtype.type, counts=counts)
+        shares = weighted_shares(self.row_weights, rows.indices, rows.indptr)
+        shape = (rows.nlines, self.input.shape[0])
+        return sp.csr_array((shares.astype(self.input.dtype), rows.indices, rows.indptr), shape)
 
     def hidden(self, weights: sp.csr_array) -> FloatArray:
         """Each line's weighted mean of the rows of A."""

@@ -24,7 +24,7 @@ from fasttext_lite.errors import DataError, ParameterError, StorageError
 from fasttext_lite.features.featurizer import Featurizer
 from fasttext_lite.formats import vec
 from fasttext_lite.losses import Loss, make_loss
-from fasttext_lite.model import Model
+from fasttext_lite.model import Model, weighting
 from fasttext_lite.text.lines import line_spans, read_all_lines, read_batches
 from fasttext_lite.text.scan import Scan
 from fasttext_lite.text.tokens import as_bytes, decode, encode_token, split_lines
@@ -251,6 +251,15 @@ def prepare(
         rows.append(model.rows_of(bags))
     features.close()
     memory.release()
+    if params["weighting"] == "idf":
+        frequency = weighting.document_frequency(rows, model.input.shape[0])
+        row_weights = weighting.idf_weights(frequency, rows.nlines)
+        if start is not None and start.model.row_weights is not None:
+            # Old rows the new lines do not use keep the weight the old corpus gave them.
+            old_rows = model.row_of(old_features)
+            unused = frequency[old_rows] == 0
+            row_weights[old_rows[unused]] = start.model.row_weights[unused]
+        model.row_weights = row_weights
     data = _training_data(rows, labels.select(keep), sizes[keep], line_weights[keep], params, vocab)
     return Prepared(vocab, featurizer, loss, model, data, nlines, unlabelled, ntokens)
 

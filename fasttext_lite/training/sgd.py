@@ -39,7 +39,7 @@ from fasttext_lite.arrays.scatter import subtract_rows, sum_rows
 from fasttext_lite.arrays.spool import SpooledBags
 from fasttext_lite.errors import TrainingError
 from fasttext_lite.losses import Loss
-from fasttext_lite.model.dense import Model
+from fasttext_lite.model.dense import Model, weighted_shares
 from fasttext_lite.training import workers
 
 # (tokens processed so far, mean loss per line since the last call, current learning rate)
@@ -152,7 +152,7 @@ def train(
     with single_blas_thread():
         if threads == 1:
             report = _Reporter(tally, settings, progress)
-            batcher = Batcher(_NO_LINES, model.input.shape[0], model.input.dtype.type)
+            batcher = Batcher(_NO_LINES, *_shape(model))
             while done < epoch:
                 _epoch(model, data, blocks, rng, tally, 0, settings, report, _NO_LOCK, batcher)
                 done += 1
@@ -283,7 +283,7 @@ def _worker_epoch(
     index: int,
 ) -> None:
     """Worker `index`'s pass over its part of the blocks, in a forked process."""
-    batcher = Batcher(_NO_LINES, model.input.shape[0], model.input.dtype.type)
+    batcher = Batcher(_NO_LINES, *_shape(model))
     _epoch(
         model, data, parts[index], streams[index], tally, index, settings, None, writing, batcher
     )
@@ -358,9 +358,16 @@ class Batcher:
     they are read, so they are never cleared.
     """
 
-    def __init__(self, bags: Bags, nrows: int, dtype: type[np.floating]) -> None:
+    def __init__(
+        self,
+        bags: Bags,
+        nrows: int,
+        dtype: type[np.floating],
+        row_weights: npt.NDArray[np.float32] | None = None,
+    ) -> None:
         self.bags = bags
         self.dtype = dtype
+        self.row_weights = row_weights  # each row's weight in a line's mean; None: all equal
         self._slot = np.zeros(nrows, dtype=np.intp)
         self._positions = np.arange(0, dtype=np.intp)
         # Index arrays of one type (int32 unless A is huge) spare scipy a scan and a copy of
@@ -379,13 +386,23 @@ class Batcher:
         representative = self._slot[columns]
         represents = representative == positions
         local = (np.cumsum(represents, dtype=self._index) - 1)[representative]
-        share: npt.NDArray[np.floating] = (1.0 / np.diff(got.indptr)).astype(self.dtype)
+        if self.row_weights is None:
+            share = (1.0 / np.diff(got.indptr)).astype(self.dtype)[got.owner]
+        else:
+            share = weighted_shares(self.row_weights, columns, got.indptr).astype(self.dtype)
         rows = columns[represents]
         # Occurrences, not lines: a row repeated within a line counts twice, except that a
         # row never counts more than the batch has lines (so one line is never capped).
         uses = np.minimum(np.bincount(local, minlength=rows.size), lines.size)
         indptr: npt.NDArray[np.integer] = got.indptr.astype(self._index)
-        return Batch(indptr, share[got.owner], local, columns, got.owner, rows, uses)
+        return Batch(indptr, share, local, columns, got.owner, rows, uses)
+
+
+def _shape(
+    model: Model,
+) -> tuple[int, type[np.floating], npt.NDArray[np.float32] | None]:
+    """What a `Batcher` needs of the model: A's rows, its type, and the rows' weights."""
+    return model.input.shape[0], model.input.dtype.type, model.row_weights
 
 
 def _step(
