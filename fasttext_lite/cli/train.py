@@ -160,7 +160,7 @@ def train(
         if s.best_epoch is not None:
             kept = s.validation[s.best_epoch - 1]
             stopped = (
-                f"; stopped after {s.epochs} of {clf.epoch} epochs" if s.epochs < clf.epoch else ""
+                f"; ended after {s.epochs} of {clf.epoch} epochs" if s.epochs < clf.epoch else ""
             )
             click.echo(
                 f"Validation P@1 {kept['precision']:.4f} R@1 {kept['recall']:.4f}: the model of"

@@ -107,8 +107,31 @@ class TrainingData(NamedTuple):
     label_weights: npt.NDArray[np.float32] | None = None
 
 
-# Called after each epoch with the number of epochs done; True stops training there.
-AfterEpoch = Callable[[int], bool]
+# Called after each epoch with the epochs done and the epochs planned; returns the epochs to
+# run in all: as planned, fewer (the learning rate then decays to zero by their end), or the
+# epochs done to stop there.
+AfterEpoch = Callable[[int, int], int]
+
+
+class Schedule(NamedTuple):
+    """The learning rate: `lr` when `start` tokens were done, falling linearly to 0 when `end`
+    are (fastText's, from 0 to all tokens of all epochs, until training is cut shorter)."""
+
+    lr: float
+    start: int
+    end: int
+
+    def at(self, seen: float) -> float:
+        """The learning rate after `seen` tokens.
+
+        >>> Schedule(1.0, 0, 100).at(25), Schedule(0.8, 20, 60).at(40)
+        (0.75, 0.4)
+        """
+        return self.lr * max(0.0, 1.0 - (seen - self.start) / max(self.end - self.start, 1))
+
+    def until(self, seen: float, end: int) -> Schedule:
+        """From `seen` tokens on, falling from the current rate to 0 at `end` instead."""
+        return Schedule(self.at(seen), int(seen), end)
 
 
 def train(
@@ -125,13 +148,13 @@ def train(
     after_epoch: AfterEpoch | None = None,
 ) -> int:
     """Update `model` in place by `epoch` passes of mini-batch SGD over `data`, or fewer if
-    `after_epoch` says stop; returns the passes made. The learning rate is planned for all
-    `epoch` passes.
+    `after_epoch` cuts them short; returns the passes made. The learning rate is planned for
+    all `epoch` passes, and from a cut on falls to zero by the new last one.
 
     With `threads` > 1 the lines are split among that many worker processes updating the one
     model; with 1, the result depends only on `rng`.
     """
-    total = int(data.tokens_per_line.sum()) * epoch
+    per_epoch = int(data.tokens_per_line.sum())
     per_block = min(BLOCK_ENTRIES, max(1, data.rows.entries // (MIN_BLOCKS * threads)))
     blocks = data.rows.block_bounds(per_block)
     # Per worker: tokens done, summed loss, lines done. Each worker writes only its own row;
@@ -144,19 +167,32 @@ def train(
         loss,
         lr,
         batch_sizes(batch_size, data.rows.nlines),
-        total,
+        Schedule(lr, 0, per_epoch * epoch),
         max(1, WINDOW_ENTRIES // threads),
     )
-    done = 0
+    done, planned = 0, epoch
+
+    def after(done: int, report: _Reporter) -> bool:
+        """Ask `after_epoch` how many epochs to run in all; True: stop now."""
+        nonlocal planned, settings
+        wanted = planned if after_epoch is None else min(planned, after_epoch(done, planned))
+        if wanted < planned:
+            seen = float(tally[:, 0].sum())
+            schedule = settings.schedule.until(seen, int(seen) + per_epoch * (wanted - done))
+            settings = settings._replace(schedule=schedule)
+            report.settings = settings
+            planned = wanted
+        return done >= planned
+
     # Small products: see single_blas_thread.
     with single_blas_thread():
         if threads == 1:
             report = _Reporter(tally, settings, progress)
             batcher = Batcher(_NO_LINES, *_shape(model))
-            while done < epoch:
+            while done < planned:
                 _epoch(model, data, blocks, rng, tally, 0, settings, report, _NO_LOCK, batcher)
                 done += 1
-                if after_epoch is not None and after_epoch(done):
+                if after(done, report):
                     break
         else:
             tally = workers.shared(tally)
@@ -168,7 +204,7 @@ def train(
                 workers.shared(model.output),
             )
             try:
-                while done < epoch:
+                while done < planned:
                     # Workers are forked anew each epoch (in milliseconds), with new streams:
                     # what a forked worker draws never comes back to this process.
                     streams = [np.random.default_rng(s) for s in rng.integers(2**63, size=threads)]
@@ -177,11 +213,11 @@ def train(
                     )
                     workers.run(work, threads, poll=report)
                     done += 1
-                    if after_epoch is not None and after_epoch(done):
+                    if after(done, report):
                         break
             finally:
                 model.input, model.output = np.array(model.input), np.array(model.output)
-    report(0.0 if done == epoch else None)
+    report(0.0 if done == planned else None)
     return done
 
 
@@ -189,7 +225,7 @@ class _Settings(NamedTuple):
     loss: Loss
     lr: float
     batch_sizes: tuple[int, int]  # the first and the last
-    total_tokens: int  # over all epochs
+    schedule: Schedule
     window_entries: int  # ids a worker shuffles at once
 
 
@@ -213,7 +249,7 @@ class _Reporter:
             self.mean_loss = (loss_sum - self.loss_sum) / (lines - self.lines)
             self.loss_sum, self.lines = loss_sum, lines
         if lr is None:
-            lr = self.settings.lr * max(0.0, 1.0 - seen / self.settings.total_tokens)
+            lr = self.settings.schedule.at(seen)
         self.progress(int(seen), float(self.mean_loss), lr)
 
 
@@ -231,7 +267,7 @@ def _epoch(
 ) -> None:
     """One worker's pass over its blocks of lines (ranges [first, last)), writing its
     updates to the model while it holds `writing`."""
-    loss, lr, total = settings.loss, settings.lr, settings.total_tokens
+    loss, lr, schedule = settings.loss, settings.lr, settings.schedule
     first, last = settings.batch_sizes
     batches = 0
     for window in _windows(data.rows, blocks[rng.permutation(len(blocks))], settings):
@@ -246,10 +282,11 @@ def _epoch(
         order = rng.permutation(lines.size)
         start = 0
         while start < order.size:
-            done = tally[:, 0].sum() / total
+            current_lr = schedule.at(tally[:, 0].sum())
+            # Batches grow as the rate decays (a schedule cut short decays, and grows, faster).
+            done = 1.0 - current_lr / lr
             batch = order[start : start + round(first + (last - first) * done)]
             start += batch.size
-            current_lr = lr * (1.0 - done)
             value = _step(
                 model,
                 batcher,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from fasttext_lite import FastTextClassifier, ParameterError, evaluate
 from fasttext_lite.cli import cli
 from fasttext_lite.training.corpus import Holdout
+from fasttext_lite.training.validation import EpochScore, Validator
 
 
 def test_every_epoch_is_scored_on_the_validation_file(
@@ -47,8 +49,24 @@ def test_early_stopping_keeps_the_best_epochs_model(
     assert summary.epochs < 40 and summary.epochs == len(precisions)
     best = summary.best_epoch
     assert best is not None and precisions[best - 1] == max(precisions)
-    assert summary.epochs - best == 2  # no better epoch for two epochs after it
     assert evaluate(clf, support_valid).precision == pytest.approx(max(precisions))
+
+
+def test_a_plateau_halves_the_epochs_left() -> None:
+    scores = [0.1, 0.2, 0.2, 0.2, 0.3, 0.3, 0.3, 0.3, 0.3]
+    model = SimpleNamespace(input=np.zeros((1, 1)), output=np.zeros((1, 1)))
+    validator = Validator(SimpleNamespace(model=model), [], patience=2)  # type: ignore[arg-type]
+    validator._score = lambda epoch: EpochScore(epoch, scores[epoch - 1], 0.0, 0.0)  # type: ignore[method-assign]
+    planned, plans = 40, []
+    for epoch in range(1, len(scores) + 1):
+        planned = validator(epoch, planned)
+        plans.append(planned)
+        if epoch >= planned:
+            break
+    # Two epochs without a better P@1 after epoch 2 (epochs 3, 4): 36 left become 18; a new
+    # best at 5; two more plateaus (7, then 9) halve again: 15 left become 7, then 5 become 2.
+    assert plans == [40, 40, 40, 22, 22, 22, 14, 14, 11]
+    assert validator.best is not None and validator.best.epoch == 5
 
 
 def test_a_holdout_takes_about_the_share_of_every_label() -> None:
