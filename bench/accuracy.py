@@ -10,6 +10,8 @@ Run through `make bench ARGS="--suite accuracy --accuracy-args '--parts autotune
   (binding, `autotuneValidationFile`, 2 threads), TfidfVectorizer (word 1-2-grams, sublinear
   tf) + LinearSVC and + LogisticRegression (each line's first label), and ftl at fastText's
   tutorial settings; P@1 on the test part.
+- weighting: on the same corpora, `--weighting mean` against `--weighting idf` at fixed
+  settings over seeds, and tf-idf + LinearSVC; P@1 on the test part.
 - early-stop: cooking, `--valid-split 0.1 --epoch 50 --early-stop 3` against `--valid-split
   0.1 --epoch E` for a range of E (the same training lines), P@1 on cooking.valid, per seed.
 - weights: a generated corpus with a 1:50 imbalance, unweighted against `--class-weight
@@ -44,7 +46,7 @@ from sklearn_ref import LABEL_PREFIX, read_labeled
 BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
 FTL = [str(Path(PYTHON).parent / "ftl")]
-PARTS = ("autotune", "early-stop", "weights", "fine-tune")
+PARTS = ("autotune", "weighting", "early-stop", "weights", "fine-tune")
 TUTORIAL = ["--lr", "1.0", "--epoch", "25", "--word-ngrams", "2"]
 
 
@@ -323,6 +325,67 @@ def autotune_table(rows: list[dict[str, Any]], duration: float) -> str:
     return "\n".join(out)
 
 
+# --- part 1b: idf weighting -------------------------------------------------------------
+
+# Per corpus: ftl options, both weightings trained with them (the tutorial's, at lr 0.5 for
+# the generated corpora as in their autotune starting point).
+WEIGHTING_FLAGS = {
+    "cooking": TUTORIAL,
+    "long": ["--lr", "0.5", "--epoch", "25"],
+    "short": ["--lr", "0.5", "--epoch", "25", "--word-ngrams", "2"],
+}
+
+
+def run_weighting(args: argparse.Namespace, work: Path, rows: Rows) -> None:
+    """`--weighting mean` against `idf` at fixed settings, over seeds, and tf-idf + LinearSVC
+    on the same training part and test file."""
+    model = work / "weighting.ftl"
+    for name in args.corpora.split(","):
+        split = (
+            cooking_split(args.cooking_dir, work, args.data_seed)
+            if name == "cooking"
+            else generated_split(name, work, args.data_seed)
+        )
+        test = labelled(split.test)
+        log(f"weighting: {name}: tf-idf + LinearSVC")
+        rows.append(
+            {
+                "corpus": name,
+                "tool": "tf-idf + LinearSVC",
+                **tfidf_linear(split.train, test, "svc", 0),
+            }
+        )
+        for weighting in ("mean", "idf"):
+            flags = [*WEIGHTING_FLAGS[name], "--weighting", weighting]
+            for seed in range(args.seed, args.seed + args.seeds):
+                log(f"weighting: {name}: {' '.join(flags)} --seed {seed}")
+                _, seconds = ftl_train(split.train, model, [*flags, "--seed", str(seed)])
+                p_at_1 = precision_at_1(ftl_predict(model, test), test)
+                rows.append(
+                    {"corpus": name, "tool": f"ftl {' '.join(flags)}", "seed": seed,
+                     "p_at_1": p_at_1, "seconds": seconds}
+                )  # fmt: skip
+    model.unlink(missing_ok=True)
+
+
+def weighting_table(rows: list[dict[str, Any]]) -> str:
+    out = [
+        "| corpus | model | P@1 (mean over seeds; min-max) | wall s |",
+        "|---|---|--:|--:|",
+    ]
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["corpus"], row["tool"]), []).append(row)
+    for (corpus, tool), group in groups.items():
+        scores = [r["p_at_1"] for r in group]
+        spread = f" ({min(scores):.4f}-{max(scores):.4f})" if len(scores) > 1 else ""
+        out.append(
+            f"| {corpus} | {tool} | {statistics.mean(scores):.4f}{spread} |"
+            f" {statistics.mean(r['seconds'] for r in group):.1f} |"
+        )
+    return "\n".join(out)
+
+
 # --- part 2: early stopping -------------------------------------------------------------
 
 
@@ -552,7 +615,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
     )
     ap.add_argument("--duration", type=float, default=300.0, help="autotune budget, seconds")
-    ap.add_argument("--corpora", default="cooking,long,short", help="autotune corpora")
+    ap.add_argument("--corpora", default="cooking,long,short", help="autotune, weighting corpora")
     ap.add_argument("--seeds", type=int, default=3, help="seeds for early-stop, weights, fine-tune")
     ap.add_argument("--seed", type=int, default=0, help="first training seed")
     ap.add_argument("--data-seed", type=int, default=1, help="seed of the generated corpora")
@@ -600,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     parts: dict[str, tuple[Callable[..., None], Callable[[list[dict[str, Any]]], str]]] = {
         "autotune": (run_autotune, lambda rows: autotune_table(rows, args.duration)),
+        "weighting": (run_weighting, weighting_table),
         "early-stop": (run_early_stop, early_stop_table),
         "weights": (run_weights, lambda rows: weights_table(rows, args.weights_flags)),
         "fine-tune": (run_fine_tune, lambda rows: fine_tune_table(rows, args.fine_tune_flags)),

@@ -160,8 +160,8 @@ PARAMS: tuple[Param, ...] = (
     Param(
         "early_stop",
         0,
-        "After this many epochs without a better validation P@1, halve the epochs left (the"
-        " learning rate falls to 0 sooner); keep the best epoch (0: off).",
+        "After this many epochs without a better validation P@1, cut the epochs left by a"
+        " quarter (the learning rate falls to 0 sooner); keep the best epoch (0: off).",
         "",
         0,
         1_000_000,

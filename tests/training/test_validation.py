@@ -52,7 +52,7 @@ def test_early_stopping_keeps_the_best_epochs_model(
     assert evaluate(clf, support_valid).precision == pytest.approx(max(precisions))
 
 
-def test_a_plateau_halves_the_epochs_left() -> None:
+def test_a_plateau_cuts_the_epochs_left_by_a_quarter() -> None:
     scores = [0.1, 0.2, 0.2, 0.2, 0.3, 0.3, 0.3, 0.3, 0.3]
     model = SimpleNamespace(input=np.zeros((1, 1)), output=np.zeros((1, 1)))
     validator = Validator(SimpleNamespace(model=model), [], patience=2)  # type: ignore[arg-type]
@@ -63,9 +63,9 @@ def test_a_plateau_halves_the_epochs_left() -> None:
         plans.append(planned)
         if epoch >= planned:
             break
-    # Two epochs without a better P@1 after epoch 2 (epochs 3, 4): 36 left become 18; a new
-    # best at 5; two more plateaus (7, then 9) halve again: 15 left become 7, then 5 become 2.
-    assert plans == [40, 40, 40, 22, 22, 22, 14, 14, 11]
+    # Two epochs without a better P@1 after epoch 2 (epochs 3, 4): 36 left become 27; a new
+    # best at 5; two more plateaus (7, then 9): 24 left become 18, then 16 become 12.
+    assert plans == [40, 40, 40, 31, 31, 31, 25, 25, 21]
     assert validator.best is not None and validator.best.epoch == 5
 
 
