@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# PYTHONWARNINGS: setuptools' notice that an editable install is editable, not a problem.
-	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[dev,serve,dask]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[dev,serve,dask,spark]'
 	touch $(STAMP)
 
 install: $(STAMP)

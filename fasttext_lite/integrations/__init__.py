@@ -1,1 +1,1 @@
-"""Integrations with other engines, each in an optional extra: Dask, an HTTP service."""
+"""Integrations with other engines, each in an optional extra: Dask, Spark, an HTTP service."""

@@ -19,9 +19,7 @@ import pandas as pd
 from dask.delayed import delayed
 
 from fasttext_lite.classifier import FastTextClassifier
-
-# How a prediction comes back: the labels (bare names) and their probabilities.
-Answer = dict[str, list[Any]]
+from fasttext_lite.integrations.answers import Answer, answers
 
 
 def predict_bag(
@@ -73,32 +71,16 @@ def _predict_partition(
     lines: list[str], classifier: FastTextClassifier, k: int, threshold: float
 ) -> list[Answer]:
     texts = [line[:-1] if line.endswith("\n") else line for line in lines]
-    return _answers(classifier, texts, k, threshold)
+    return answers(classifier, texts, k, threshold)
 
 
 def _predict_frame(
     part: pd.DataFrame, column: str, classifier: FastTextClassifier, k: int, threshold: float
 ) -> pd.DataFrame:
-    answers = _answers(classifier, part[column].astype(str).tolist(), k, threshold)
+    found = answers(classifier, part[column].astype(str).tolist(), k, threshold)
     return part.assign(
-        labels=pd.Series([a["labels"] for a in answers], index=part.index, dtype=object),
+        labels=pd.Series([a["labels"] for a in found], index=part.index, dtype=object),
         probabilities=pd.Series(
-            [a["probabilities"] for a in answers], index=part.index, dtype=object
+            [a["probabilities"] for a in found], index=part.index, dtype=object
         ),
     )
-
-
-def _answers(
-    classifier: FastTextClassifier, texts: list[str], k: int, threshold: float
-) -> list[Answer]:
-    if not texts:
-        return []
-    names = classifier.vocabulary_.labels
-    top = next(iter(classifier.iter_top_labels([texts], k=k, threshold=threshold)))
-    return [
-        {
-            "labels": [names[i] for i in ids if i >= 0],
-            "probabilities": [p for i, p in zip(ids, probs, strict=True) if i >= 0],
-        }
-        for ids, probs in zip(top.ids.tolist(), top.probabilities.tolist(), strict=True)
-    ]
