@@ -168,8 +168,6 @@ def test_load_model_reads_an_ftl_file(model_path: Path, support_valid: Path) -> 
 
 
 def test_options_ftl_lacks_are_refused_by_name(support_train: Path) -> None:
-    with pytest.raises(ValueError, match="autotuneModelSize"):
-        fasttext.train_supervised(input=str(support_train), autotuneModelSize="2M")
     with pytest.raises(TypeError, match="unexpected keyword argument 'nosuch'"):
         fasttext.train_supervised(input=str(support_train), nosuch=1)
     with pytest.raises(ValueError, match="supervised"):
