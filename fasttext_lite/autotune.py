@@ -44,6 +44,7 @@ from fasttext_lite.training.corpus import Holdout
 # What the search tunes, and the ranges it keeps to (fastText's, but dim: past 300 a trial
 # costs more than it tells on a time budget).
 TUNED = ("lr", "epoch", "dim", "word_ngrams", "minn", "maxn", "bucket")
+_RECORDED = (*TUNED, "dsub")  # in trial records: dsub is searched with a model size only
 _MINN_CHOICES = (0, 2, 3)
 # Where the search starts, for what the user did not set: fastText's tutorial settings, which
 # beat its defaults (lr 0.1, epoch 5) on every corpus measured here.
@@ -150,15 +151,17 @@ def autotune(
                 clf = FastTextClassifier(**settings).fit_file(corpus)
                 clf.summary_ = replace(clf.summary_, trials=history)
                 if budget is not None:
-                    clf = _final(clf, budget, dsub, corpus)
+                    clf = _quantized(clf, budget, dsub, corpus)
             except KeyboardInterrupt:
                 clf, search.interrupted = None, True
+            except size_limit.DoesNotFit:
+                clf = None  # not with the history: the best trial's model, which can lose more
         if clf is None:  # the best trial's model
             clf = FastTextClassifier.load(directory / "best.ftl")
             clf.set_params(**settings)
             clf.summary_ = replace(clf.summary_, trials=history)
             if budget is not None:
-                clf = _final(clf, budget, dsub, corpus)
+                clf = _trimmed(clf, budget)
         search.classifier = clf
         return search
 
@@ -172,16 +175,11 @@ def _quantized(
     return clf.quantize(model_size=budget, retrain=corpus, qnorm=True, qout=qout, dsub=dsub)
 
 
-def _final(
-    clf: FastTextClassifier, budget: int, dsub: int, corpus: str | Path
-) -> FastTextClassifier:
-    """The final model within the size with the trial history it keeps, which the trials'
-    models did not hold: the whole corpus's model quantized, or the best trial's, quantized
-    already, without the vectors of smallest norm the history needs room for."""
+def _trimmed(clf: FastTextClassifier, budget: int) -> FastTextClassifier:
+    """The best trial's quantized model without the vectors of smallest norm that the trial
+    history it now keeps needs room for (below 256 vectors if need be: its codes are made)."""
     try:
-        if clf.model_.quantized is not None:
-            return clf.quantize(model_size=budget)
-        return _quantized(clf, budget, dsub, corpus)
+        return clf.quantize(model_size=budget)
     except size_limit.DoesNotFit as failure:
         raise ParameterError(
             "autotune_model_size",
@@ -418,9 +416,6 @@ def trial_record(trial: Trial) -> dict[str, Any]:
     if "dsub" in trial.settings:
         record.update(cutoff=trial.cutoff, size=trial.size)
     return record
-
-
-_RECORDED = (*TUNED, "dsub")
 
 
 def describe(settings: Mapping[str, Any]) -> str:

@@ -494,7 +494,7 @@ class FastTextClassifier:
         small = model_file.ModelParts(
             clf.get_params(), vocab, model, self.summary_, self._parts().integer_labels
         )
-        if budget is not None:  # sized on zeros: exact, but checked on the real file
+        if budget is not None:  # sized on codes of zeros; the real file is checked
             small = size_limit.trim(small, budget)
         return clf._fitted_from(self, small)
 

@@ -9,6 +9,8 @@ file's size, so the cutoff is found before quantizing, on codes of zeros.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import numpy.typing as npt
 
@@ -50,7 +52,8 @@ def parse(size: str | int, parameter: str = "model_size") -> int:
     >>> parse("2M"), parse("500k"), parse("1G"), parse("1234"), parse(1234)
     (2000000, 500000, 1000000000, 1234, 1234)
     """
-    text = str(size) if isinstance(size, (str, int)) and not isinstance(size, bool) else ""
+    whole = isinstance(size, numbers.Integral) and not isinstance(size, bool)
+    text = str(int(size)) if whole else size if isinstance(size, str) else ""
     multiplier = _UNITS.get(text[-1:].lower(), 1)
     digits = text[:-1] if multiplier > 1 else text
     if not (digits.isascii() and digits.isdigit()) or int(digits) == 0:

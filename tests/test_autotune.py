@@ -216,3 +216,15 @@ def test_cli_model_size_errors_are_one_line_and_write_nothing(
     )
     assert result.exit_code in (1, 2) and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not model.exists()
+
+
+def test_when_the_whole_corpus_model_cannot_fit_the_best_trials_model_is_kept(
+    support_train: Path,
+) -> None:
+    """Seed 0: the model of all 400 lines, with the history of 3 trials, needs more than
+    18,000 bytes even at 256 vectors; the best trial's (360 lines) loses vectors instead."""
+    search = autotune(support_train, trials=3, dim=10, epoch=5, model_size=18_000)
+    clf = search.classifier
+    assert clf is not None and clf.quantized_size() <= 18_000
+    assert clf.summary_.examples == 360 and len(clf.summary_.trials) == 3
+    assert clf.model_.input.shape[0] < 256 and not search.interrupted
