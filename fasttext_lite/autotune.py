@@ -9,6 +9,13 @@ of the rounds before, so that a search of N trials is the same for the same seed
 trains with one thread on the training part and is scored on the validation lines; without
 validation lines, a seeded share of the corpus is held out per label and the best settings
 are trained again on the whole corpus at the end.
+
+With a model size (fastText's `-autotune-modelsize`), every trial's model is quantized as
+fastText's autotune quantizes it (norms apart, labels too when there are 256 or more, the
+most vectors the size allows, retrained on the training part) and scored quantized, and the
+size of the quantized pieces (dsub) is searched too. A trial whose model cannot fit is a
+failure; the search goes on from the best fitting settings, and ends with an error if none
+fitted. The final model is quantized for the size with the trial history it keeps.
 """
 
 from __future__ import annotations
@@ -19,13 +26,13 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from fasttext_lite import parallel
+from fasttext_lite import parallel, size_limit
 from fasttext_lite import params as schema
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.errors import ParameterError
@@ -37,6 +44,7 @@ from fasttext_lite.training.corpus import Holdout
 # What the search tunes, and the ranges it keeps to (fastText's, but dim: past 300 a trial
 # costs more than it tells on a time budget).
 TUNED = ("lr", "epoch", "dim", "word_ngrams", "minn", "maxn", "bucket", "weighting")
+_RECORDED = (*TUNED, "dsub")  # in trial records: dsub is searched with a model size only
 _MINN_CHOICES = (0, 2, 3)
 # Where the search starts, for what the user did not set: fastText's tutorial settings, which
 # beat its defaults (lr 0.1, epoch 5) on every corpus measured here, and the idf-weighted mean,
@@ -44,6 +52,10 @@ _MINN_CHOICES = (0, 2, 3)
 START = {"lr": 0.5, "epoch": 25, "word_ngrams": 2, "weighting": "idf"}
 # How often a trial tries the other weighting than the best so far's (fastText has none).
 _SWITCH_WEIGHTING = 0.2
+# With a model size, the quantized pieces' size is searched too: fastText's choices are 2 ** 1
+# to 2 ** 4, starting from its default, 2.
+_DSUB_EXPONENTS = (1, 4)
+_START_DSUB = 2
 # Share of the corpus held out when no validation file is given.
 HOLDOUT = 0.1
 # (start, end) spread of each perturbation, as fastText's: log2-normal or additive.
@@ -54,6 +66,7 @@ _SPREAD = {
     "word_ngrams": (4.3, 2.4),
     "minn": (4.0, 1.4),
     "bucket": (2.0, 1.5),
+    "dsub": (2.0, 1.0),
 }
 _RANGE = {
     "epoch": (1, 100),
@@ -66,15 +79,21 @@ _RANGE = {
 
 class Trial(NamedTuple):
     number: int
-    settings: dict[str, Any]
-    score: float
+    settings: dict[str, Any]  # with a model size, `dsub` too
+    score: float | None  # None: its model could not fit in the model size
     seconds: float
+    # With a model size: the bytes of the quantized model's file (`quantized_size`), or for a
+    # model that does not fit the fewest it could take (None: too few vectors to quantize),
+    # and the vectors it kept.
+    size: int | None = None
+    cutoff: int | None = None
 
 
 @dataclass
 class Search:
     """What a search found: the best trial, every trial, and the model of the best settings
-    (trained on the whole corpus when a share of it was held out)."""
+    (trained on the whole corpus when a share of it was held out; quantized with a model
+    size), its summary's `trials` the trials' `trial_record`s."""
 
     best: Trial
     trials: list[Trial] = field(default_factory=list)
@@ -92,15 +111,20 @@ def autotune(
     trials: int | None = None,
     workers: int = 2,
     seed: int = 0,
-    on_trial: Callable[[Trial, Trial], None] | None = None,
+    model_size: int | str | None = None,
+    on_trial: Callable[[Trial, Trial | None], None] | None = None,
     **fixed: Any,
 ) -> Search:
     """Search settings for a classifier of `corpus` for `duration` seconds (or `trials`
     trials), scoring each by `metric` on `validation` with `predictions` labels a line.
     Metrics are fastText's: f1, f1:LABEL, precisionAtRecall:R[:LABEL] and
     recallAtPrecision:P[:LABEL], R and P in percent. `fixed` settings are not tuned.
-    `on_trial(trial, best)` is told of each trial as it ends."""
+    `model_size` (bytes, or fastText's "2M", "500K"): only quantized models whose file fits
+    in it count, and the classifier found is one; `ParameterError` if no trial's fitted.
+    `on_trial(trial, best)` is told of each trial as it ends (`best` is None while no trial
+    has fitted in the model size)."""
     score_of = _metric(metric, predictions)
+    budget = None if model_size is None else size_limit.parse(model_size, "autotune_model_size")
     if duration <= 0 or not math.isfinite(duration):
         raise ParameterError("autotune_duration", f"must be a positive number, got {duration}")
     if trials is not None:
@@ -119,19 +143,52 @@ def autotune(
             valid_lines = [line for lines in read_batches(validation) for line in lines]
         search = _search(
             base, set(fixed), train_path, valid_lines, score_of, duration, trials, workers,
-            seed, on_trial, directory,
+            seed, on_trial, directory, budget,
         )  # fmt: skip
         settings = {**base, **search.best.settings, "thread": fixed.get("thread", 1)}
-        if search.interrupted or validation is not None:
-            search.classifier = FastTextClassifier.load(directory / "best.ftl")
-            search.classifier.set_params(**settings)
-            return search
-        try:
-            search.classifier = FastTextClassifier(**settings).fit_file(corpus)
-        except KeyboardInterrupt:
-            search.classifier = FastTextClassifier.load(directory / "best.ftl")
-            search.interrupted = True
+        dsub = settings.pop("dsub", _START_DSUB)
+        history = [trial_record(t) for t in search.trials]
+        clf = None
+        if not search.interrupted and validation is None:
+            try:
+                clf = FastTextClassifier(**settings).fit_file(corpus)
+                clf.summary_ = replace(clf.summary_, trials=history)
+                if budget is not None:
+                    clf = _quantized(clf, budget, dsub, corpus)
+            except KeyboardInterrupt:
+                clf, search.interrupted = None, True
+            except size_limit.DoesNotFit:
+                clf = None  # not with the history: the best trial's model, which can lose more
+        if clf is None:  # the best trial's model
+            clf = FastTextClassifier.load(directory / "best.ftl")
+            clf.set_params(**settings)
+            clf.summary_ = replace(clf.summary_, trials=history)
+            if budget is not None:
+                clf = _trimmed(clf, budget)
+        search.classifier = clf
         return search
+
+
+def _quantized(
+    clf: FastTextClassifier, budget: int, dsub: int, corpus: str | Path
+) -> FastTextClassifier:
+    """`clf` quantized as fastText's autotune quantizes for a size: norms apart, the labels
+    too when there are enough of them, the most vectors that fit, retrained on `corpus`."""
+    qout = clf.model_.output.shape[0] >= size_limit.MIN_VECTORS
+    return clf.quantize(model_size=budget, retrain=corpus, qnorm=True, qout=qout, dsub=dsub)
+
+
+def _trimmed(clf: FastTextClassifier, budget: int) -> FastTextClassifier:
+    """The best trial's quantized model without the vectors of smallest norm that the trial
+    history it now keeps needs room for (below 256 vectors if need be: its codes are made)."""
+    try:
+        return clf.quantize(model_size=budget)
+    except size_limit.DoesNotFit as failure:
+        raise ParameterError(
+            "autotune_model_size",
+            f"the best settings' model with the history of its {len(clf.summary_.trials)}"
+            f" trials does not fit: {failure.detail}",
+        ) from None
 
 
 def _search(
@@ -144,22 +201,38 @@ def _search(
     trials: int | None,
     workers: int,
     seed: int,
-    on_trial: Callable[[Trial, Trial], None] | None,
+    on_trial: Callable[[Trial, Trial | None], None] | None,
     directory: Path,
+    budget: int | None,
 ) -> Search:
     rng = np.random.default_rng(seed)
     started = time.monotonic()
     best_settings = {name: base[name] for name in TUNED}
-    search: Search | None = None
+    if budget is not None:
+        best_settings["dsub"] = _fit_dsub(_START_DSUB, base["dim"])
+    best: Trial | None = None
+    best_score = -math.inf
+    done: list[Trial] = []
+    interrupted = False
     number = 0
 
     def run(item: tuple[int, dict[str, Any]]) -> Trial:
         trial_number, settings = item
         began = time.perf_counter()
-        clf = FastTextClassifier(**{**base, **settings}).fit_file(train_path)
+        params = {name: value for name, value in settings.items() if name != "dsub"}
+        clf = FastTextClassifier(**{**base, **params}).fit_file(train_path)
+        size = cutoff = None
+        if budget is not None:
+            try:
+                clf = _quantized(clf, budget, settings["dsub"], train_path)
+            except size_limit.DoesNotFit as failure:
+                return Trial(
+                    trial_number, settings, None, time.perf_counter() - began, failure.smallest
+                )
+            size, cutoff = clf.quantized_size(), clf.model_.input.shape[0]
         score = score_of(clf, valid_lines)
         clf.save(directory / f"trial-{trial_number}.ftl")
-        return Trial(trial_number, settings, score, time.perf_counter() - began)
+        return Trial(trial_number, settings, score, time.perf_counter() - began, size, cutoff)
 
     try:
         while trials is None or number < trials:
@@ -174,22 +247,37 @@ def _search(
                 proposal = best_settings if number == 1 else _perturb(best_settings, fixed, t, rng)
                 round_.append((number, proposal))
             for trial in parallel.ordered_map(run, round_, workers):
-                if search is None or trial.score > search.best.score:
+                if trial.score is not None and (best is None or trial.score > best_score):
                     os.replace(directory / f"trial-{trial.number}.ftl", directory / "best.ftl")
-                    search = search or Search(best=trial)
-                    search.best = trial
+                    best, best_score = trial, trial.score
                     best_settings = dict(trial.settings)
-                else:
+                elif trial.score is not None:  # a trial that did not fit saved nothing
                     os.unlink(directory / f"trial-{trial.number}.ftl")
-                search.trials.append(trial)
+                done.append(trial)
                 if on_trial is not None:
-                    on_trial(trial, search.best)
+                    on_trial(trial, best)
     except KeyboardInterrupt:
-        if search is None:
+        if best is None:
             raise
-        search.interrupted = True
-    assert search is not None
-    return search
+        interrupted = True
+    if best is None:
+        raise _nothing_fits(done, budget)
+    return Search(best, done, interrupted=interrupted)
+
+
+def _nothing_fits(trials: list[Trial], budget: int | None) -> ParameterError:
+    sizes = [t.size for t in trials if t.size is not None]
+    why = (
+        f"the smallest needed {min(sizes)} bytes"
+        if sizes
+        else f"their models have fewer than {size_limit.MIN_VECTORS} word and n-gram vectors,"
+        " too few to quantize"
+    )
+    return ParameterError(
+        "autotune_model_size",
+        f"no model of the {len(trials)} trials fits in {budget} bytes ({why}); allow more, or"
+        " fix a smaller dim",
+    )
 
 
 def _perturb(
@@ -219,6 +307,10 @@ def _perturb(
         settings["word_ngrams"] = int(
             min(high, max(low, best["word_ngrams"] + step("word_ngrams")))
         )
+    if "dsub" in best:  # searched with a model size only, as a power of two
+        low, high = _DSUB_EXPONENTS
+        exponent = int(min(high, max(low, math.log2(best["dsub"]) + step("dsub"))))
+        settings["dsub"] = _fit_dsub(2**exponent, settings["dim"])
     if "minn" not in fixed:
         index = _MINN_CHOICES.index(best["minn"]) if best["minn"] in _MINN_CHOICES else 0
         index = int(min(len(_MINN_CHOICES) - 1, max(0, index + step("minn"))))
@@ -230,6 +322,13 @@ def _perturb(
     if "weighting" not in fixed and rng.random() < _SWITCH_WEIGHTING:
         settings["weighting"] = "mean" if best["weighting"] == "idf" else "idf"
     return settings
+
+
+def _fit_dsub(dsub: int, dim: int) -> int:
+    """`dsub`, halved until it is at most `dim` (a piece cannot be longer than a vector)."""
+    while dsub > dim:
+        dsub //= 2
+    return dsub
 
 
 def _split(corpus: str | Path, prefix: str, seed: int, directory: Path) -> tuple[Path, list[bytes]]:
@@ -311,18 +410,22 @@ def _at(
 
 
 def trial_record(trial: Trial) -> dict[str, Any]:
-    """A trial as the model file and `--json` keep it."""
-    return {
+    """A trial as the model file and `--json` keep it; with a model size, also its `cutoff`
+    and `size` (see `Trial`), and a null score when it did not fit."""
+    record = {
         "trial": trial.number,
         "score": trial.score,
         "seconds": round(trial.seconds, 3),
-        **{k: v for k, v in trial.settings.items() if k in TUNED},
+        **{k: v for k, v in trial.settings.items() if k in _RECORDED},
     }
+    if "dsub" in trial.settings:
+        record.update(cutoff=trial.cutoff, size=trial.size)
+    return record
 
 
 def describe(settings: Mapping[str, Any]) -> str:
     return ", ".join(
         f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
         for k, v in settings.items()
-        if k in TUNED
+        if k in _RECORDED
     )

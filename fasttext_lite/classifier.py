@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from fasttext_lite import explain as explain_module
 from fasttext_lite import labels as labels_module
-from fasttext_lite import parallel, quantization, vectors
+from fasttext_lite import parallel, quantization, size_limit, vectors
 from fasttext_lite import params as schema
 from fasttext_lite.errors import ParameterError, TrainingError, not_fitted
 from fasttext_lite.explain import Explanation
@@ -437,21 +437,45 @@ class FastTextClassifier:
         qnorm: bool = False,
         qout: bool = False,
         dsub: int = 2,
+        model_size: int | str | None = None,
     ) -> FastTextClassifier:
         """A smaller copy of this classifier (fastText's `quantize`): the `cutoff` word and
         n-gram vectors with the largest norms (0: all), retrained on the corpus file
         `retrain` when given (for `epoch` passes at `lr`, by default this model's), then
         product-quantized with pieces of `dsub` numbers; `qnorm` quantizes each vector's
-        norm apart, `qout` the label vectors too. The copy predicts from the codes."""
+        norm apart, `qout` the label vectors too. The copy predicts from the codes.
+
+        `model_size` (bytes, or fastText's "2M", "500K") instead of `cutoff`: the most vectors,
+        at least 256, whose file fits in it, ftl's or fastText's, whichever is larger
+        (`quantized_size`); retrained only when vectors are dropped. A model quantized already
+        just loses its vectors of smallest norm until it fits. `size_limit.DoesNotFit` (a
+        `ParameterError`) when not even that fits."""
         self._check_fitted()
         schema.check_int("cutoff", cutoff, minimum=0)
         schema.check_int("dsub", dsub, minimum=1)
+        budget = None if model_size is None else size_limit.parse(model_size)
+        if budget is not None and cutoff:
+            raise ParameterError("cutoff", "give a cutoff or a model_size, not both")
         epoch = self.epoch if epoch is None else epoch
         lr = self.lr if lr is None else lr
         thread = self.thread if thread is None else thread
         settings = quantization.Settings(cutoff, dsub, qnorm, qout)
         clf = FastTextClassifier(**self.get_params())
         clf.set_params(thread=thread, init_model="", pretrained_vectors="", valid="")
+        if budget is not None and self.model_.quantized is not None:
+            if retrain is not None or qnorm or qout or dsub != quantization.Settings().dsub:
+                raise ParameterError(
+                    "model", "is quantized already: it can only lose vectors to fit model_size"
+                )
+            return clf._fitted_from(self, size_limit.trim(self._parts(), budget))
+        if budget is not None:
+            if dsub > self.dim:  # before sizing codes that could not be made
+                raise ParameterError("dsub", f"must be between 1 and dim ({self.dim}), got {dsub}")
+            parts = self._parts()._replace(params=clf.get_params())
+            cutoff = size_limit.cutoff(parts, budget, settings)
+            settings = settings._replace(cutoff=cutoff)
+            if cutoff == self.model_.input.shape[0]:
+                retrain = None  # nothing dropped, nothing to learn again
         if retrain is not None:  # as fastText, the model keeps the retraining's settings
             clf.set_params(epoch=epoch, lr=lr)
             schema.validate(clf.get_params())
@@ -469,10 +493,29 @@ class FastTextClassifier:
             rng,
             None if retrain is None else retrained,
         )
-        clf._set_fitted(vocab, model, self.summary_)
-        clf.classes_ = self.classes_
-        clf._from_fasttext = self._from_fasttext
-        return clf
+        small = model_file.ModelParts(
+            clf.get_params(), vocab, model, self.summary_, self._parts().integer_labels
+        )
+        if budget is not None:  # sized on codes of zeros; the real file is checked
+            small = size_limit.trim(small, budget)
+        return clf._fitted_from(self, small)
+
+    def _fitted_from(
+        self, source: FastTextClassifier, parts: model_file.ModelParts
+    ) -> FastTextClassifier:
+        """This classifier fitted with `parts`, a smaller model of `source`'s."""
+        self._set_fitted(parts.vocab, parts.model, parts.summary)
+        self.classes_ = source.classes_
+        self._from_fasttext = source._from_fasttext
+        return self
+
+    def quantized_size(self) -> int:
+        """The bytes of this quantized model's file: the larger of ftl's `.ftl` and fastText's
+        `.ftz` (what `quantize(model_size=...)` keeps within)."""
+        self._check_fitted()
+        if self.model_.quantized is None:
+            raise ParameterError("model", "is not quantized; quantize it first")
+        return size_limit.file_size(self._parts())
 
     def _retrained(self, pruned: quantization.Pruned, path: str, rng: np.random.Generator) -> Model:
         """The pruned model trained on `path` with this classifier's settings."""

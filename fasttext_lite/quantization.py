@@ -52,12 +52,16 @@ def _features(vocab: Vocabulary, params: dict[str, Any]) -> int:
 
 
 def prune(vocab: Vocabulary, model: Model, cutoff: int) -> Pruned:
-    """The `cutoff` rows of A with the largest L2 norms, `</s>`'s first (fastText's
-    `selectEmbeddings`), and the vocabulary of the words among them, renumbered in their
-    order (fastText's `Dictionary::prune`): the other words become unknown words."""
+    """The model with the first `cutoff` rows of `selection` (the largest), as `keep` keeps
+    them."""
     if model.quantized is not None:
         raise ParameterError("model", "is quantized already; quantize the model it came from")
-    nwords = len(vocab.words)
+    return keep(vocab, model, selection(vocab, model)[:cutoff])
+
+
+def selection(vocab: Vocabulary, model: Model) -> npt.NDArray[np.intp]:
+    """Every row of A in the order a cutoff keeps them: `</s>`'s first, then by decreasing
+    L2 norm (fastText's `selectEmbeddings`; a quantized A's rows as decoded)."""
     norms = np.linalg.norm(np.asarray(model.input, dtype=np.float32), axis=1)
     order = np.argsort(-norms, kind="stable")
     eos = vocab.word_ids.get(EOS)
@@ -65,7 +69,15 @@ def prune(vocab: Vocabulary, model: Model, cutoff: int) -> Pruned:
         eos_row = model.row_of(np.array([eos]))[0]
         if eos_row >= 0:  # fastText keeps `</s>` whatever its norm
             order = np.concatenate([[eos_row], order[order != eos_row]])
-    rows = np.sort(order[:cutoff])  # in feature id order, as A's rows are
+    return order
+
+
+def keep(vocab: Vocabulary, model: Model, rows: npt.NDArray[np.integer]) -> Pruned:
+    """The model with only the rows `rows` of A (a quantized A keeps its codes), and the
+    vocabulary of the words among them, renumbered in their order (fastText's
+    `Dictionary::prune`): the other words become unknown words."""
+    nwords = len(vocab.words)
+    rows = np.sort(rows)  # in feature id order, as A's rows are
     features = model.feature_ids[rows]
     is_word = features < nwords
     kept_words = features[is_word]
@@ -78,13 +90,15 @@ def prune(vocab: Vocabulary, model: Model, cutoff: int) -> Pruned:
         vocab.labels,
         vocab.label_counts,
     )
-    input_ = np.array(np.take(model.input, rows, axis=0))
+    codes = model.quantized
+    input_ = codes.take(rows) if codes is not None else np.array(np.take(model.input, rows, axis=0))
     row_weights = None if model.row_weights is None else model.row_weights[rows]
     pruned_model = Model(
         input_,
         np.array(model.output),
         new_ids.astype(np.int64),
         pruned=True,
+        output_codes=model.output_codes,
         row_weights=row_weights,
     )
     return Pruned(pruned_vocab, pruned_model)

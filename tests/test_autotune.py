@@ -11,8 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from fasttext_lite import FastTextClassifier, ParameterError, evaluate
-from fasttext_lite.autotune import START, Trial, autotune
+from fasttext_lite.autotune import START, Trial, autotune, trial_record
 from fasttext_lite.cli import cli
+
+
+def _score(trial: Trial) -> float:
+    """A trial's score (every trial has one without a model size)."""
+    assert trial.score is not None
+    return trial.score
 
 
 def test_a_search_of_n_trials_is_the_same_for_the_same_seed(
@@ -45,7 +51,7 @@ def test_the_best_trials_settings_and_model_are_kept(
 ) -> None:
     search = autotune(support_train, validation=support_valid, trials=4, dim=10, epoch=5)
     assert all(t.settings["dim"] == 10 and t.settings["epoch"] == 5 for t in search.trials)
-    best = max(search.trials, key=lambda t: t.score)
+    best = max(search.trials, key=_score)
     assert search.best == best
     clf = search.classifier
     assert clf is not None and clf.lr == best.settings["lr"]
@@ -62,7 +68,7 @@ def test_without_validation_the_best_settings_retrain_on_the_whole_corpus(
 def test_ctrl_c_keeps_the_best_model_so_far(support_train: Path, support_valid: Path) -> None:
     seen: list[Trial] = []
 
-    def interrupt(trial: Trial, best: Trial) -> None:
+    def interrupt(trial: Trial, best: Trial | None) -> None:
         seen.append(trial)
         if len(seen) == 3:
             raise KeyboardInterrupt
@@ -72,7 +78,7 @@ def test_ctrl_c_keeps_the_best_model_so_far(support_train: Path, support_valid: 
     )
     assert search.interrupted and len(search.trials) == 3
     assert search.classifier is not None
-    assert search.best.score == max(t.score for t in search.trials)
+    assert search.best.score == max(_score(t) for t in search.trials)
 
 
 @pytest.mark.parametrize(
@@ -93,8 +99,8 @@ def test_label_and_curve_metrics_score_between_zero_and_one(
     search = autotune(
         support_train, validation=support_valid, metric=metric, trials=2, dim=10, epoch=5
     )
-    assert all(0.0 <= t.score <= 1.0 for t in search.trials)
-    assert search.best.score > 0
+    assert all(0.0 <= _score(t) <= 1.0 for t in search.trials)
+    assert _score(search.best) > 0
 
 
 def test_cli_writes_the_best_model_with_its_trials(
@@ -113,3 +119,124 @@ def test_cli_writes_the_best_model_with_its_trials(
     assert [t["trial"] for t in loaded.summary_.trials] == [1, 2]
     best = max(record["trials"], key=lambda t: t["score"])
     assert np.isclose(loaded.lr, best["lr"])
+
+
+# -- with a model size (fastText's -autotune-modelsize) -----------------------------------
+
+
+def test_with_a_model_size_every_trial_and_the_result_are_quantized_to_fit(
+    support_train: Path, support_valid: Path
+) -> None:
+    search = autotune(
+        support_train, validation=support_valid, trials=4, dim=10, epoch=5, model_size="20K"
+    )
+    assert search.trials and all(t.score is not None for t in search.trials)
+    assert all(t.size is not None and t.size <= 20_000 for t in search.trials)
+    assert {t.settings["dsub"] for t in search.trials} <= {2, 4, 8, 16}
+    assert len({t.settings["dsub"] for t in search.trials}) > 1
+    clf = search.classifier
+    assert clf is not None and clf.model_.quantized is not None
+    assert clf.model_.quantized.quantizer.dsub == search.best.settings["dsub"]
+    assert clf.quantized_size() <= 20_000
+    # The file keeps the trial history: the best trial's model lost vectors to make room.
+    assert [t["trial"] for t in clf.summary_.trials] == [1, 2, 3, 4]
+    assert search.best.cutoff is not None and clf.model_.input.shape[0] < search.best.cutoff
+    assert evaluate(clf, support_valid).f1 == pytest.approx(_score(search.best), abs=0.05)
+
+
+def test_trials_that_cannot_fit_score_as_failures(support_train: Path, support_valid: Path) -> None:
+    # dsub 2 (the first trial's) needs about 17.5 KB at dim 10; a larger dsub fits in 17 KB.
+    search = autotune(
+        support_train, validation=support_valid, trials=4, dim=10, epoch=5, model_size=17_000
+    )
+    first = search.trials[0]
+    assert first.settings["dsub"] == 2 and first.score is None and first.cutoff is None
+    assert first.size is not None and first.size > 17_000
+    assert trial_record(first)["score"] is None and trial_record(first)["size"] == first.size
+    assert search.best.score is not None and search.best.size is not None
+    assert search.best.size <= 17_000
+
+
+def test_when_no_trial_fits_the_search_fails_naming_the_smallest_size(
+    support_train: Path, support_valid: Path
+) -> None:
+    with pytest.raises(ParameterError, match="^autotune_model_size: no model of the 2 trials"):
+        autotune(support_train, validation=support_valid, trials=2, dim=10, model_size="5K")
+    with pytest.raises(ParameterError, match="autotune_model_size: must be a number"):
+        autotune(support_train, trials=2, model_size="5 KB")
+
+
+def test_a_small_dim_takes_a_dsub_it_can_be_cut_into(
+    support_train: Path, support_valid: Path
+) -> None:
+    search = autotune(
+        support_train, validation=support_valid, trials=4, dim=3, epoch=5, model_size="50K"
+    )
+    assert {t.settings["dsub"] for t in search.trials} == {2}
+
+
+def test_ctrl_c_with_a_model_size_keeps_the_best_quantized_model_within_it(
+    support_train: Path,
+) -> None:
+    def interrupt(trial: Trial, best: Trial | None) -> None:
+        if trial.number == 2:
+            raise KeyboardInterrupt
+
+    search = autotune(
+        support_train, trials=5, on_trial=interrupt, epoch=5, dim=10, model_size="20K"
+    )
+    assert search.interrupted and search.classifier is not None
+    assert search.classifier.quantized_size() <= 20_000
+    assert len(search.classifier.summary_.trials) == 2
+
+
+def test_cli_writes_a_quantized_model_within_the_size(support_train: Path, tmp_path: Path) -> None:
+    model = tmp_path / "m.ftl"
+    result = CliRunner().invoke(
+        cli,
+        ["train", str(support_train), "-o", str(model), "--dim", "10", "--epoch", "5", "--json"]
+        + ["--autotune", "--autotune-trials", "2", "--autotune-model-size", "20K"],
+    )
+    assert result.exit_code == 0, result.output
+    size = model.stat().st_size
+    record = json.loads(result.stdout)
+    assert record["quantized"]["size"] == size <= 20_000
+    assert record["quantized"]["model_size"] == 20_000 and record["quantized"]["qnorm"]
+    loaded = FastTextClassifier.load(model)
+    assert loaded.model_.quantized is not None
+    assert loaded.model_.input.shape[0] == record["quantized"]["cutoff"]
+    assert all(t["size"] <= 20_000 and t["dsub"] in (2, 4, 8, 16) for t in record["trials"])
+    assert loaded.summary_.trials == record["trials"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--autotune", "--autotune-model-size", "1K"], "no model of the 2 trials fits"),
+        (["--autotune", "--autotune-model-size", "2X"], "must be a number of bytes"),
+        (["--autotune-model-size", "2M"], "needs --autotune or --autotune-validation"),
+    ],
+)
+def test_cli_model_size_errors_are_one_line_and_write_nothing(
+    support_train: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    model = tmp_path / "m.ftl"
+    result = CliRunner().invoke(
+        cli,
+        ["train", str(support_train), "-o", str(model), "--dim", "10", "--epoch", "5"]
+        + ["--autotune-trials", "2", *args],
+    )
+    assert result.exit_code in (1, 2) and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not model.exists()
+
+
+def test_when_the_whole_corpus_model_cannot_fit_the_best_trials_model_is_kept(
+    support_train: Path,
+) -> None:
+    """Seed 0: the model of all 400 lines, with the history of 3 trials, needs more than
+    18,000 bytes even at 256 vectors; the best trial's (360 lines) loses vectors instead."""
+    search = autotune(support_train, trials=3, dim=10, epoch=5, model_size=18_000)
+    clf = search.classifier
+    assert clf is not None and clf.quantized_size() <= 18_000
+    assert clf.summary_.examples == 360 and len(clf.summary_.trials) == 3
+    assert clf.model_.input.shape[0] < 256 and not search.interrupted

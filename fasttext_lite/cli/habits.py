@@ -18,12 +18,15 @@ OPTIONS: dict[str, str] = {
     "-output": "-o/--output (ftl writes exactly that file, no .bin added)",
     "-verbose": "--quiet to silence the progress bar",
     "-label": "--label-prefix",
+    **{
+        f"-autotune-{name}": f"--autotune-{name}"
+        for name in ("validation", "duration", "metric", "predictions")
+    },
+    "-autotune-modelsize": "--autotune-model-size",
 }
 _NOT_YET = "not in ftl yet"
 for _name in (
-    "ws", "lrUpdateRate", "t", "saveOutput", "cutoff", "retrain",
-    "qnorm", "qout", "dsub", "autotune-validation", "autotune-duration", "autotune-metric",
-    "autotune-predictions", "autotune-modelsize",
+    "ws", "lrUpdateRate", "t", "saveOutput", "cutoff", "retrain", "qnorm", "qout", "dsub",
 ):  # fmt: skip
     OPTIONS.setdefault(f"-{_name}", _NOT_YET)
 

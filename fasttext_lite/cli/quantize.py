@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -30,6 +31,11 @@ from fasttext_lite.formats import container
     "--dsub", default=2, show_default=True, type=click.IntRange(min=1),
     help="Numbers per quantized piece of a vector.",
 )  # fmt: skip
+@click.option(
+    "--model-size", metavar="SIZE",
+    help="Instead of --cutoff: the most vectors whose file fits in SIZE bytes (K, M, G: 1000s;"
+    " e.g. 2M); a quantized MODEL only loses vectors.",
+)  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @click.option("--force", is_flag=True, help="Replace --output even if it is not a model.")
 def quantize(
@@ -44,11 +50,13 @@ def quantize(
     qnorm: bool,
     qout: bool,
     dsub: int,
+    model_size: str | None,
     quiet: bool,
     force: bool,
 ) -> None:
     """Write a smaller copy of MODEL: its vectors product-quantized (one byte per --dsub
-    numbers), optionally only the --cutoff largest, retrained on --input.
+    numbers), optionally only the --cutoff largest, or as many as fit in --model-size,
+    retrained on --input.
 
     \b
     Example:
@@ -72,8 +80,10 @@ def quantize(
         qnorm=qnorm,
         qout=qout,
         dsub=dsub,
+        model_size=model_size,
     )
     small.save(output)
     if not quiet:
         rows = small.model_.input.shape[0]
-        print(f"wrote {output}: {rows} quantized vectors", file=sys.stderr)
+        size = f" ({os.path.getsize(output)} bytes)" if model_size is not None else ""
+        print(f"wrote {output}: {rows} quantized vectors{size}", file=sys.stderr)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Any
 
 import click
 
 from fasttext_lite import autotune as tuning
+from fasttext_lite import size_limit
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.cli.options import (
     DEFAULT_MODEL,
@@ -60,7 +62,11 @@ from fasttext_lite.text.lines import STDIN, read_lines
 @click.option(
     "--autotune-trials", type=int, help="Stop after this many trials (the same for a seed)."
 )
-@click.option("--autotune-model-size", help="Not in ftl yet (needs quantization).")
+@click.option(
+    "--autotune-model-size", metavar="SIZE",
+    help="Keep only quantized models whose file fits in SIZE bytes (K, M, G: 1000s; e.g. 2M);"
+    " the model written is quantized.",
+)  # fmt: skip
 @click.pass_context
 def train(
     ctx: click.Context,
@@ -87,7 +93,8 @@ def train(
 
     With --autotune or --autotune-validation, the settings not given are searched for
     (fastText's autotune, both cores), and the best settings' model is written; Ctrl-C during
-    the search writes the best model found so far.
+    the search writes the best model found so far. With --autotune-model-size, every model is
+    quantized to fit the size, and so is the one written.
 
     \b
     Example:
@@ -97,8 +104,14 @@ def train(
     container.check_writable(output)
     container.check_replaceable(output, inputs=(corpus,), force=force)
     verbose = not quiet and sys.stderr.isatty()
-    if autotune_model_size:
-        raise click.UsageError("--autotune-model-size is not in ftl yet (it needs quantization)")
+    budget = None
+    if autotune_model_size is not None:
+        if not (autotune or autotune_validation):
+            raise click.UsageError(
+                "--autotune-model-size needs --autotune or --autotune-validation (without a"
+                " search, `ftl quantize --model-size` makes a model of a size)."
+            )
+        budget = size_limit.parse(autotune_model_size, "autotune_model_size")
     if autotune or autotune_validation:
         given = {n: v for n, v in params.items() if _given(ctx, n) and n != "seed"}
         search = tuning.autotune(
@@ -109,24 +122,34 @@ def train(
             predictions=autotune_predictions,
             trials=autotune_trials,
             seed=params["seed"],
+            model_size=budget,
             on_trial=_trial_reporter(verbose, autotune_duration),
             **given,
         )
         clf = search.classifier
         assert clf is not None
-        clf.summary_ = replace(clf.summary_, trials=[tuning.trial_record(t) for t in search.trials])
         clf.save(output)
+        record = _record(clf)
+        if budget is not None:
+            record["quantized"] = _quantized_record(clf, budget, output)
         if verbose or search.interrupted:
             best = search.best
             how = "interrupted; kept" if search.interrupted else "wrote"
+            quantized = ""
+            if budget is not None:
+                q = record["quantized"]
+                quantized = (
+                    f"; quantized: {q['cutoff']} vectors, dsub {q['dsub']}, {q['size']} bytes"
+                    f" (at most {budget})"
+                )
             click.echo(
                 f"Autotune: best of {len(search.trials)} trials, trial {best.number}"
-                f" ({autotune_metric} {best.score:.4f}): {tuning.describe(best.settings)};"
-                f" {how} {output}",
+                f" ({autotune_metric} {best.score:.4f}): {tuning.describe(best.settings)}"
+                f"{quantized}; {how} {output}",
                 err=True,
             )
         if as_json:
-            echo(json.dumps(_record(clf)))
+            echo(json.dumps(record))
         if search.interrupted:
             ctx.exit(EXIT_INTERRUPTED)
         return
@@ -182,20 +205,40 @@ def _record(clf: FastTextClassifier) -> dict[str, Any]:
     return {"settings": settings, **asdict(clf.summary_)}
 
 
+def _quantized_record(clf: FastTextClassifier, budget: int, output: str) -> dict[str, Any]:
+    """What --json says of a model quantized for --autotune-model-size: its file's size."""
+    quantized = clf.model_.quantized
+    assert quantized is not None
+    return {
+        "size": os.path.getsize(output),
+        "model_size": budget,
+        "cutoff": quantized.shape[0],
+        "dsub": quantized.quantizer.dsub,
+        "qnorm": quantized.norm_quantizer is not None,
+        "qout": clf.model_.output_codes is not None,
+    }
+
+
 def _trial_reporter(
     verbose: bool, duration: float
-) -> Callable[[tuning.Trial, tuning.Trial], None] | None:
+) -> Callable[[tuning.Trial, tuning.Trial | None], None] | None:
     """Each trial and the best so far on stderr (on a terminal), with the time left."""
     if not verbose:
         return None
     started = time.monotonic()
 
-    def report(trial: tuning.Trial, best: tuning.Trial) -> None:
+    def report(trial: tuning.Trial, best: tuning.Trial | None) -> None:
         left = max(0.0, duration - (time.monotonic() - started))
+        if trial.score is None:
+            smallest = "" if trial.size is None else f": the smallest takes {trial.size} bytes"
+            outcome = f"does not fit{smallest}"
+        else:
+            size = "" if trial.size is None else f", {trial.size} bytes"
+            outcome = f"{trial.score:.4f}{size}"
+        kept = "none fits yet" if best is None else f"best {best.score:.4f} (trial {best.number})"
         click.echo(
-            f"trial {trial.number}: {trial.score:.4f} ({tuning.describe(trial.settings)}) in"
-            f" {trial.seconds:.1f} s; best {best.score:.4f} (trial {best.number}); {left:.0f} s"
-            " left",
+            f"trial {trial.number}: {outcome} ({tuning.describe(trial.settings)}) in"
+            f" {trial.seconds:.1f} s; {kept}; {left:.0f} s left",
             err=True,
         )
 

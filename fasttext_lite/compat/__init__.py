@@ -3,17 +3,18 @@
 Code written for the `fasttext` package runs unchanged: `train_supervised`, `load_model`,
 `tokenize`, `EOS`/`BOW`/`EOW`, and a model object with the methods and return types of the
 binding's (`compat.model.FastText`). Built on the public API only. Differences: probabilities
-are the true ones (fastText adds 1e-5), training never stops with "Encountered NaN", and
-options ftl has not got yet (quantization) raise a `ValueError` naming them.
+are the true ones (fastText adds 1e-5) and training never stops with "Encountered NaN".
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fasttext_lite import size_limit
 from fasttext_lite.autotune import autotune
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.compat.model import FastText
@@ -97,7 +98,16 @@ def train_supervised(*args: Any, **kwargs: Any) -> FastText:
     """Train as the binding's `train_supervised(input=..., lr=..., ...)` does."""
     given = _read_args(args, kwargs)
     settings = {**_SUPERVISED_DEFAULTS, **given}
-    _refuse_missing(settings)
+    model_size = settings["autotuneModelSize"]
+    if model_size != "":
+        model_size = size_limit.parse(model_size, "autotuneModelSize")
+        if not settings["autotuneValidationFile"]:
+            warnings.warn(
+                "autotuneModelSize applies to autotune (autotuneValidationFile) only; as in"
+                " fastText, the model is not quantized",
+                UserWarning,
+                stacklevel=2,
+            )
     if settings["autotuneValidationFile"]:
         fixed = {_FTL_NAMES[name]: value for name, value in given.items() if name in _FTL_NAMES}
         search = autotune(
@@ -107,6 +117,7 @@ def train_supervised(*args: Any, **kwargs: Any) -> FastText:
             metric=settings["autotuneMetric"],
             predictions=int(settings["autotunePredictions"]),
             seed=int(settings["seed"]),
+            model_size=model_size or None,
             # fastText's model, so that what the drop-in saves loads in fastText too.
             weighting="mean",
             **fixed,
@@ -141,12 +152,6 @@ def _read_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, An
     if "input" not in given:
         raise TypeError("missing the training file: train_supervised(input=...)")
     return given
-
-
-def _refuse_missing(settings: Mapping[str, Any]) -> None:
-    """A clear error for what ftl cannot do yet, rather than training something else."""
-    if settings["autotuneModelSize"]:
-        raise ValueError("autotuneModelSize: ftl has no quantization yet")
 
 
 __all__ = [

@@ -134,9 +134,12 @@ def supervised(args: list[str], out: BinaryIO) -> None:
         raise UsageError("empty input or output path")
     if settings.get("loss") == "one-vs-all":
         settings["loss"] = "ova"
-    container.check_writable(f"{output}.bin")  # before training, not after
+    # As fastText: a search for a model size writes the quantized MODEL.ftz, else MODEL.bin.
+    quantized = bool(settings.get("autotuneValidationFile") and settings.get("autotuneModelSize"))
+    path = f"{output}.ftz" if quantized else f"{output}.bin"
+    container.check_writable(path)  # before training, not after
     model = train_supervised(**settings)
-    model.save_model(f"{output}.bin")  # fastText's own format, as fastText writes it
+    model.save_model(path)  # fastText's own format, as fastText writes it
     _save_vectors(model, f"{output}.vec")
 
 

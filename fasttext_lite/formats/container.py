@@ -117,6 +117,13 @@ def dumps(header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]) -> 
     return buffer.getvalue()
 
 
+def encoded_size(header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]) -> int:
+    """The bytes `save` would write, without hashing or copying the arrays."""
+    head, data_start, blobs, entries = _encode(header, arrays, hashed=False)
+    ends = [data_start + int(e["offset"]) + int(e["nbytes"]) for e in entries.values()]
+    return max([len(head), *ends])
+
+
 class _Encoded(NamedTuple):
     """A model file's bytes, ready to write: preamble and header, then the arrays."""
 
@@ -137,18 +144,24 @@ class _Encoded(NamedTuple):
 
 
 def _encode(
-    header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
+    header: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]], *, hashed: bool = True
 ) -> tuple[bytes, int, dict[str, npt.NDArray[Any]], dict[str, dict[str, Any]]]:
-    blobs = {name: np.ascontiguousarray(a, a.dtype.newbyteorder("<")) for name, a in arrays.items()}
+    """The preamble and header, where the data starts, the arrays and their entries; without
+    `hashed`, the entries' digests are placeholders of the same length (for sizes only)."""
+    blobs = dict(arrays)
+    if hashed:  # the bytes as written: contiguous, little-endian
+        blobs = {
+            name: np.ascontiguousarray(a, a.dtype.newbyteorder("<")) for name, a in arrays.items()
+        }
     entries: dict[str, dict[str, Any]] = {}
     offset = 0
     for name, blob in blobs.items():
         entries[name] = {
-            "dtype": blob.dtype.str,
+            "dtype": blob.dtype.newbyteorder("<").str,
             "shape": list(blob.shape),
             "offset": offset,  # relative to the data start, fixed up below
             "nbytes": blob.nbytes,
-            "sha256": hashlib.sha256(blob.data).hexdigest(),
+            "sha256": hashlib.sha256(blob.data).hexdigest() if hashed else "0" * 64,
         }
         offset = _aligned(offset + blob.nbytes)
     version = 2 if any(e["dtype"] in _BYTE_DTYPES for e in entries.values()) else 1

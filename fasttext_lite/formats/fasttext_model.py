@@ -183,6 +183,11 @@ def save(path: str | Path, parts: ModelParts) -> None:
     fasttext_write.write(path, to_fasttext(parts))
 
 
+def size(parts: ModelParts) -> int:
+    """The bytes `save` writes for `parts`."""
+    return fasttext_write.size(to_fasttext(parts))
+
+
 def to_fasttext(parts: ModelParts) -> fasttext_write.Contents:
     """An ftl model as the contents of a fastText model file that predicts the same: a row
     per word and bucket (the ones ftl has none for are zero, as ftl counts them), labels

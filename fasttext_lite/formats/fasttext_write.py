@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +64,28 @@ def write(path: str | Path, contents: Contents) -> None:
     write_atomically(path, lambda out: _write(out, contents), ModelFileError, kind="model")
 
 
+def size(contents: Contents) -> int:
+    """The bytes `write` writes for `contents`."""
+    counter = _Counter()
+    _write(counter, contents)
+    return counter.size
+
+
+class _Sink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+class _Counter:
+    """A file that only counts what is written to it."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return len(data)
+
+
 def _check(path: str | Path, contents: Contents) -> None:
     nwords, bucket = len(contents.words), contents.args.bucket
     ids, quantized = contents.input_ids, isinstance(contents.input, QuantizedMatrix)
@@ -89,7 +111,7 @@ def _check(path: str | Path, contents: Contents) -> None:
         )
 
 
-def _write(out: IO[bytes], contents: Contents) -> None:
+def _write(out: _Sink, contents: Contents) -> None:
     args = contents.args
     out.write(
         _ARGS.pack(
@@ -124,7 +146,7 @@ def _write(out: IO[bytes], contents: Contents) -> None:
 
 
 def _write_dictionary(
-    out: IO[bytes],
+    out: _Sink,
     contents: Contents,
     words: list[str],
     word_counts: npt.NDArray[np.int64],
@@ -146,7 +168,7 @@ def _write_dictionary(
 
 
 def _write_dense(
-    out: IO[bytes], matrix: npt.NDArray[np.floating], ids: npt.NDArray[np.int64], rows: int | None
+    out: _Sink, matrix: npt.NDArray[np.floating], ids: npt.NDArray[np.int64], rows: int | None
 ) -> None:
     """`matrix`'s rows at `ids` of a `rows`-row matrix, zeros elsewhere (`rows` None: the
     matrix as it is)."""
@@ -162,7 +184,7 @@ def _write_dense(
         out.write(block.tobytes())
 
 
-def _write_quantized(out: IO[bytes], matrix: QuantizedMatrix) -> None:
+def _write_quantized(out: _Sink, matrix: QuantizedMatrix) -> None:
     rows, dim = matrix.shape
     qnorm = matrix.norm_quantizer is not None
     out.write(_QUANTIZED.pack(qnorm, rows, dim, matrix.codes.size))
@@ -173,6 +195,6 @@ def _write_quantized(out: IO[bytes], matrix: QuantizedMatrix) -> None:
         _write_quantizer(out, matrix.norm_quantizer)
 
 
-def _write_quantizer(out: IO[bytes], quantizer: ProductQuantizer) -> None:
+def _write_quantizer(out: _Sink, quantizer: ProductQuantizer) -> None:
     out.write(_QUANTIZER.pack(quantizer.dim, quantizer.nsubq, quantizer.dsub, quantizer.lastdsub))
     out.write(np.asarray(quantizer.centroids, dtype="<f4").tobytes())

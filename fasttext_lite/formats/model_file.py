@@ -57,6 +57,11 @@ def dumps(parts: ModelParts) -> bytes:
     return container.dumps(*_encoded(parts))
 
 
+def size(parts: ModelParts) -> int:
+    """The bytes `save` writes for `parts`."""
+    return container.encoded_size(*_encoded(parts))
+
+
 def _encoded(parts: ModelParts) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
     vocab, model = parts.vocab, parts.model
     header = {

@@ -4,8 +4,8 @@ fastText has no validation during training (its autotune trains whole models). T
 rate is planned for all the epochs asked for, and while it is high the held-out P@1 rises
 slowly and noisily: stopping at the first plateau kept a model 0.11 P@1 below a full run on
 cooking (bench/README.md). So a plateau (`patience` epochs without a better P@1) cuts the
-epochs left by a quarter instead, the learning rate falling to zero by the new end; training stops when
-none are left, and keeps the best epoch's model.
+epochs left by a quarter instead, the learning rate falling to zero by the new end; training
+stops when none are left, and keeps the best epoch's model.
 """
 
 from __future__ import annotations

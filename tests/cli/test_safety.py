@@ -104,6 +104,8 @@ def test_json_keeps_labels_that_differ_only_in_undecodable_bytes_apart(tmp_path:
         (["train", "x.txt", "-o", "m", "-output"], "-output is fastText's spelling"),
         (["train", "x.txt", "-wordNgrams", "2"], "ftl's is --word-ngrams"),
         (["train", "x.txt", "-ws", "5"], "-ws is a fastText option that is not in ftl yet"),
+        (["train", "x.txt", "-autotune-modelsize", "2M"], "ftl's is --autotune-model-size"),
+        (["train", "x.txt", "-autotune-duration", "9"], "ftl's is --autotune-duration"),
         (["supervised", "-input", "x"], "fastText's supervised is `ftl train"),
         (["test", "m.bin", "x"], "fastText's test is `ftl eval"),
     ],

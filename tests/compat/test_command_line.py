@@ -137,3 +137,20 @@ def test_supervised_writes_a_model_and_its_vectors_that_the_other_commands_read(
     assert counts[0].split() == [str(len(counts) - 1), "8"]
     tested = compat("test", f"{output}.bin", support_valid).stdout.decode().splitlines()
     assert tested[0] == "N\t100" and float(tested[1].split("\t")[1]) > 0.5
+
+
+def test_supervised_with_a_model_size_writes_model_ftz_within_it(
+    support_train: Path, support_valid: Path, tmp_path: Path
+) -> None:
+    """As fastText's `main.cc`: autotune with a model size writes MODEL.ftz, not MODEL.bin."""
+    output = tmp_path / "model"
+    done = compat(
+        "supervised", "-input", support_train, "-output", output, "-dim", "10", "-epoch", "5",
+        "-autotune-validation", support_valid, "-autotune-duration", "2",
+        "-autotune-modelsize", "30K", "-verbose", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ftz = tmp_path / "model.ftz"
+    assert not (tmp_path / "model.bin").exists() and ftz.stat().st_size <= 30_000
+    assert FastTextClassifier.load(ftz).model_.quantized is not None
+    assert (tmp_path / "model.vec").exists()

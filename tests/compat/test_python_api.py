@@ -168,8 +168,6 @@ def test_load_model_reads_an_ftl_file(model_path: Path, support_valid: Path) -> 
 
 
 def test_options_ftl_lacks_are_refused_by_name(support_train: Path) -> None:
-    with pytest.raises(ValueError, match="autotuneModelSize"):
-        fasttext.train_supervised(input=str(support_train), autotuneModelSize="2M")
     with pytest.raises(TypeError, match="unexpected keyword argument 'nosuch'"):
         fasttext.train_supervised(input=str(support_train), nosuch=1)
     with pytest.raises(ValueError, match="supervised"):
@@ -196,3 +194,34 @@ def test_autotune_through_train_supervised(support_train: Path, support_valid: P
     assert model.dim == 10 and model.epoch == 5  # what was given is not tuned
     n, precision, _ = model.test(str(support_valid))
     assert n == 100 and precision > 0.5
+
+
+def test_autotune_model_size_through_train_supervised(
+    support_train: Path, support_valid: Path, tmp_path: Path
+) -> None:
+    model = fasttext.train_supervised(
+        input=str(support_train),
+        autotuneValidationFile=str(support_valid),
+        autotuneDuration=2,
+        autotuneModelSize="30K",
+        dim=10,
+        epoch=5,
+        verbose=0,
+    )
+    assert model.is_quantized()
+    model.save_model(str(tmp_path / "m.ftz"))
+    assert (tmp_path / "m.ftz").stat().st_size <= 30_000
+    n, precision, _ = model.test(str(support_valid))
+    assert n == 100 and precision > 0.5
+
+
+def test_autotune_model_size_without_autotune_is_ignored_as_fasttext_does(
+    support_train: Path,
+) -> None:
+    with pytest.warns(UserWarning, match="autotuneModelSize applies to autotune"):
+        model = fasttext.train_supervised(
+            input=str(support_train), autotuneModelSize=30_000, dim=10, epoch=1, verbose=0
+        )
+    assert not model.is_quantized()
+    with pytest.raises(ValueError, match="autotuneModelSize: must be a number of bytes"):
+        fasttext.train_supervised(input=str(support_train), autotuneModelSize="30 K")
