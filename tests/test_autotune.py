@@ -147,8 +147,9 @@ def test_with_a_model_size_every_trial_and_the_result_are_quantized_to_fit(
 def test_trials_that_cannot_fit_score_as_failures(support_train: Path, support_valid: Path) -> None:
     # dsub 2 (the first trial's) needs about 17.5 KB at dim 10; a larger dsub fits in 17 KB.
     search = autotune(
-        support_train, validation=support_valid, trials=4, dim=10, epoch=5, model_size=17_000
-    )
+        support_train, validation=support_valid, trials=4, dim=10, epoch=5, model_size=17_000,
+        weighting="mean",
+    )  # fmt: skip
     first = search.trials[0]
     assert first.settings["dsub"] == 2 and first.score is None and first.cutoff is None
     assert first.size is not None and first.size > 17_000

@@ -12,6 +12,15 @@ from fasttext_lite.classifier import FastTextClassifier
 Answer = dict[str, list[Any]]
 
 
+def as_text(value: Any) -> str | bytes:
+    """A table's cell as a text: a null (None, or pandas' NaN) is an empty line, not "None"."""
+    if isinstance(value, str | bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return ""
+
+
 def answers(
     classifier: FastTextClassifier, texts: Sequence[str | bytes], k: int, threshold: float
 ) -> list[Answer]:

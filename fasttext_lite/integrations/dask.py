@@ -19,7 +19,7 @@ import pandas as pd
 from dask.delayed import delayed
 
 from fasttext_lite.classifier import FastTextClassifier
-from fasttext_lite.integrations.answers import Answer, answers
+from fasttext_lite.integrations.answers import Answer, answers, as_text
 
 
 def predict_bag(
@@ -77,7 +77,7 @@ def _predict_partition(
 def _predict_frame(
     part: pd.DataFrame, column: str, classifier: FastTextClassifier, k: int, threshold: float
 ) -> pd.DataFrame:
-    found = answers(classifier, part[column].astype(str).tolist(), k, threshold)
+    found = answers(classifier, [as_text(v) for v in part[column].tolist()], k, threshold)
     return part.assign(
         labels=pd.Series([a["labels"] for a in found], index=part.index, dtype=object),
         probabilities=pd.Series(

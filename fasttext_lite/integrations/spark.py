@@ -11,12 +11,12 @@ Arrow batch is one vectorised prediction. pyspark is imported only when a frame 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fasttext_lite import params as schema
 from fasttext_lite.classifier import FastTextClassifier
 from fasttext_lite.errors import ParameterError
-from fasttext_lite.integrations.answers import answers
+from fasttext_lite.integrations.answers import answers, as_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,7 +84,7 @@ def _predicted(
 ) -> pd.DataFrame:
     import pandas as pd
 
-    texts = [_text(value) for value in part[column].tolist()]
+    texts = [as_text(value) for value in part[column].tolist()]
     found = answers(classifier, texts, k, threshold)
     labels = [[_arrow_safe(name) for name in a["labels"]] for a in found]
     probabilities = [a["probabilities"] for a in found]
@@ -92,15 +92,6 @@ def _predicted(
         labels=pd.Series(labels, index=part.index, dtype=object),
         probabilities=pd.Series(probabilities, index=part.index, dtype=object),
     )
-
-
-def _text(value: Any) -> str | bytes:
-    """A cell as a text: a null (None, or pandas' NaN) is an empty line."""
-    if isinstance(value, str | bytes):
-        return value
-    if isinstance(value, bytearray | memoryview):
-        return bytes(value)
-    return ""
 
 
 def _arrow_safe(name: str) -> str:
