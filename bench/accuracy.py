@@ -252,6 +252,8 @@ def run_autotune(args: argparse.Namespace, work: Path, rows: Rows) -> None:
         duration = str(args.duration)
         # The cheap references first, so that a run cut short has them.
         for tool, kind in (("tf-idf + LinearSVC", "svc"), ("tf-idf + LogisticRegression", "lr")):
+            if kind not in args.references.split(","):
+                continue
             log(f"autotune/{name}: {tool}")
             result = tfidf_linear(split.train, test, kind, args.seed)
             rows.append({"corpus": name, "about": split.about, "tool": tool, **result})
@@ -616,6 +618,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     ap.add_argument("--duration", type=float, default=300.0, help="autotune budget, seconds")
     ap.add_argument("--corpora", default="cooking,long,short", help="autotune, weighting corpora")
+    ap.add_argument(
+        "--references",
+        default="svc,lr",
+        help="scikit-learn references for autotune: svc (LinearSVC), lr (LogisticRegression,"
+        " the slow one: 17 minutes on the long corpus)",
+    )
     ap.add_argument("--seeds", type=int, default=3, help="seeds for early-stop, weights, fine-tune")
     ap.add_argument("--seed", type=int, default=0, help="first training seed")
     ap.add_argument("--data-seed", type=int, default=1, help="seed of the generated corpora")

@@ -234,10 +234,13 @@ def _search(
         clf.save(directory / f"trial-{trial_number}.ftl")
         return Trial(trial_number, settings, score, time.perf_counter() - began, size, cutoff)
 
+    last_round = 0.0  # seconds
     try:
         while trials is None or number < trials:
             elapsed = time.monotonic() - started
-            if number and elapsed >= duration:
+            # A round runs to its end, so one that would not end within the budget (if it
+            # takes as long as the last) is not started: the search ran 123 s for 30 before.
+            if number and elapsed + last_round > duration:
                 break
             t = min(1.0, elapsed / duration)
             size = workers if trials is None else min(workers, trials - number)
@@ -256,6 +259,7 @@ def _search(
                 done.append(trial)
                 if on_trial is not None:
                     on_trial(trial, best)
+            last_round = time.monotonic() - started - elapsed
     except KeyboardInterrupt:
         if best is None:
             raise

@@ -4,13 +4,16 @@ keeping the best model when interrupted."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from fasttext_lite import FastTextClassifier, ParameterError, evaluate
+from fasttext_lite import autotune as tuning
 from fasttext_lite.autotune import START, Trial, autotune, trial_record
 from fasttext_lite.cli import cli
 
@@ -32,6 +35,18 @@ def test_a_search_of_n_trials_is_the_same_for_the_same_seed(
     assert first == second and len(first) == 4
     assert first[0][0]["lr"] == START["lr"]  # the first trial is the starting point
     assert len({t[0]["lr"] for t in first}) == 4
+
+
+def test_a_round_that_would_overrun_the_budget_is_not_started(
+    support_train: Path, support_valid: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticks = iter(range(0, 10_000, 10))  # a clock that moves 10 s each time it is read
+    clock = SimpleNamespace(monotonic=lambda: float(next(ticks)), perf_counter=time.perf_counter)
+    monkeypatch.setattr(tuning, "time", clock)
+    # Started at 0; the first round starts at 10 and ends at 20; at 30, another 10 s round
+    # would end at 40, past the 35 s budget.
+    search = autotune(support_train, validation=support_valid, duration=35, dim=10, epoch=2)
+    assert len(search.trials) == 2  # one round: a trial per worker
 
 
 def test_the_search_starts_idf_weighted_and_tries_the_plain_mean(
