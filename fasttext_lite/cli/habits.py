@@ -23,11 +23,13 @@ OPTIONS: dict[str, str] = {
         for name in ("validation", "duration", "metric", "predictions")
     },
     "-autotune-modelsize": "--autotune-model-size",
+    **{
+        f"-{name}": f"--{name} (ftl quantize)"
+        for name in ("cutoff", "retrain", "qnorm", "qout", "dsub")
+    },
 }
 _NOT_YET = "not in ftl yet"
-for _name in (
-    "ws", "lrUpdateRate", "t", "saveOutput", "cutoff", "retrain", "qnorm", "qout", "dsub",
-):  # fmt: skip
+for _name in ("ws", "lrUpdateRate", "t", "saveOutput"):
     OPTIONS.setdefault(f"-{_name}", _NOT_YET)
 
 COMMANDS: dict[str, str] = {
@@ -36,11 +38,22 @@ COMMANDS: dict[str, str] = {
     "test": "No such command 'test': fastText's test is `ftl eval TEST -m MODEL [-k K]`.",
     "test-label": "No such command 'test-label': use `ftl eval TEST -m MODEL --per-label`.",
     "predict-prob": "No such command 'predict-prob': use `ftl predict -m MODEL --probs`.",
+    "print-sentence-vectors": "No such command 'print-sentence-vectors': use `ftl vectors MODEL"
+    " [INPUT]`.",
+    "print-word-vectors": "No such command 'print-word-vectors': use `ftl vectors MODEL --words"
+    " [INPUT]`.",
+    "nn": "No such command 'nn': fastText's nn is `ftl neighbours MODEL [WORD] [-k 10]`.",
 }
-for _command in (
-    "quantize", "skipgram", "cbow", "print-word-vectors", "print-sentence-vectors", "nn",
-    "analogies", "dump", "print-ngrams",
-):  # fmt: skip
+COMMANDS["dump"] = (
+    "No such command 'dump': fastText's dump is `fasttext-compat dump`, fastText's own command"
+    " line."
+)
+for _command in ("skipgram", "cbow"):
+    COMMANDS[_command] = (
+        f"No such command '{_command}': word vectors are trained in Python, with"
+        f" fasttext_lite.compat.train_unsupervised(input=..., model='{_command}')."
+    )
+for _command in ("analogies", "print-ngrams"):
     COMMANDS[_command] = f"No such command '{_command}': fastText's {_command} is not in ftl yet."
 
 

@@ -108,6 +108,9 @@ def test_json_keeps_labels_that_differ_only_in_undecodable_bytes_apart(tmp_path:
         (["train", "x.txt", "-autotune-duration", "9"], "ftl's is --autotune-duration"),
         (["supervised", "-input", "x"], "fastText's supervised is `ftl train"),
         (["test", "m.bin", "x"], "fastText's test is `ftl eval"),
+        (["quantize", "m.ftl", "-qnorm"], "-qnorm is fastText's spelling; ftl's is --qnorm (ftl"),
+        (["nn", "m.bin"], "fastText's nn is `ftl neighbours"),
+        (["skipgram", "-input", "x"], "compat.train_unsupervised(input=..., model='skipgram')"),
     ],
 )
 def test_fasttext_habits_get_the_ftl_spelling(
