@@ -457,13 +457,14 @@ def early_stop_table(rows: list[dict[str, Any]]) -> str:
 MAJOR, MINOR, IMBALANCE = 5, 5, 50
 
 
-def imbalanced(work: Path, seed: int) -> tuple[Path, Labelled, list[str]]:
-    """5 common and 5 rare labels, 50:1; each rare label shares the less probable half of its
-    topic with a common one. 25,500 training and test lines each, of the same distribution."""
-    paths = [work / f"imbalance-s{seed}.{part}" for part in ("train", "test")]
+def imbalanced(work: Path, seed: int, overlap: float) -> tuple[Path, Labelled, list[str]]:
+    """5 common and 5 rare labels, 50:1; each rare label shares the less probable `overlap` of
+    its topic with a common one. 25,500 training and test lines each, of the same
+    distribution."""
+    paths = [work / f"imbalance-s{seed}-o{overlap:g}.{part}" for part in ("train", "test")]
     rng = np.random.default_rng(seed)
     priors = np.array([IMBALANCE] * MAJOR + [1] * MINOR, dtype=np.float64)
-    topics = make_topics(rng, labels=MAJOR + MINOR, priors=priors, overlap=0.5, related=MAJOR)
+    topics = make_topics(rng, labels=MAJOR + MINOR, priors=priors, overlap=overlap, related=MAJOR)
     if not all(p.exists() for p in paths):
         lines = sample(topics, 2 * 25_500, rng, words_per_line=15, topic_fraction=0.2)
         write(paths[0], lines[:25_500])
@@ -472,7 +473,7 @@ def imbalanced(work: Path, seed: int) -> tuple[Path, Labelled, list[str]]:
 
 
 def run_weights(args: argparse.Namespace, work: Path, rows: Rows) -> None:
-    train, test, minority = imbalanced(work, args.data_seed)
+    train, test, minority = imbalanced(work, args.data_seed, args.weights_overlap)
     model = work / "weights.ftl"
     for seed in range(args.seed, args.seed + args.seeds):
         for name, flags in (
@@ -504,11 +505,11 @@ def run_weights(args: argparse.Namespace, work: Path, rows: Rows) -> None:
     model.unlink(missing_ok=True)
 
 
-def weights_table(rows: list[dict[str, Any]], flags: str) -> str:
+def weights_table(rows: list[dict[str, Any]], flags: str, overlap: float) -> str:
     seeds = len({r["seed"] for r in rows})
     out = [
         f"Class weights: 5 labels x 50 + 5 labels x 1 (each rare label sharing the less"
-        f" probable half of its topic with a common one), `{flags}`, means of {seeds}"
+        f" probable {overlap:g} of its topic with a common one), `{flags}`, means of {seeds}"
         " seed(s) (min-max)",
         "",
         "| run | minority recall | majority recall | macro-F1 | micro P@1 |",
@@ -636,6 +637,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--weights-flags", default="--lr 0.5 --epoch 10 --word-ngrams 2", help="ftl train options"
     )
+    ap.add_argument(
+        "--weights-overlap",
+        type=float,
+        default=0.5,
+        help="share of each rare label's topic taken from a common label's (weights part)",
+    )
     ap.add_argument("--fine-tune-flags", default=" ".join(TUTORIAL), help="ftl train options")
     ap.add_argument(
         "--fine-tune-runs",
@@ -673,7 +680,10 @@ def main(argv: list[str] | None = None) -> int:
         "autotune": (run_autotune, lambda rows: autotune_table(rows, args.duration)),
         "weighting": (run_weighting, weighting_table),
         "early-stop": (run_early_stop, early_stop_table),
-        "weights": (run_weights, lambda rows: weights_table(rows, args.weights_flags)),
+        "weights": (
+            run_weights,
+            lambda rows: weights_table(rows, args.weights_flags, args.weights_overlap),
+        ),
         "fine-tune": (run_fine_tune, lambda rows: fine_tune_table(rows, args.fine_tune_flags)),
     }
     started = time.perf_counter()
