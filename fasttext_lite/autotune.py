@@ -35,7 +35,7 @@ import numpy as np
 from fasttext_lite import parallel, size_limit
 from fasttext_lite import params as schema
 from fasttext_lite.classifier import FastTextClassifier
-from fasttext_lite.errors import ParameterError
+from fasttext_lite.errors import FtlError, ParameterError, TrainingError
 from fasttext_lite.metrics import evaluate
 from fasttext_lite.text.lines import read_batches
 from fasttext_lite.text.tokens import encode_token
@@ -80,13 +80,14 @@ _RANGE = {
 class Trial(NamedTuple):
     number: int
     settings: dict[str, Any]  # with a model size, `dsub` too
-    score: float | None  # None: its model could not fit in the model size
+    score: float | None  # None: its training diverged, or its model could not fit the size
     seconds: float
     # With a model size: the bytes of the quantized model's file (`quantized_size`), or for a
     # model that does not fit the fewest it could take (None: too few vectors to quantize),
     # and the vectors it kept.
     size: int | None = None
     cutoff: int | None = None
+    diverged: bool = False  # its training diverged (a learning rate too large for it)
 
 
 @dataclass
@@ -220,7 +221,10 @@ def _search(
         trial_number, settings = item
         began = time.perf_counter()
         params = {name: value for name, value in settings.items() if name != "dsub"}
-        clf = FastTextClassifier(**{**base, **params}).fit_file(train_path)
+        try:
+            clf = FastTextClassifier(**{**base, **params}).fit_file(train_path)
+        except TrainingError:  # a trial like any other, as in fastText: the search goes on
+            return Trial(trial_number, settings, None, time.perf_counter() - began, diverged=True)
         size = cutoff = None
         if budget is not None:
             try:
@@ -269,7 +273,13 @@ def _search(
     return Search(best, done, interrupted=interrupted)
 
 
-def _nothing_fits(trials: list[Trial], budget: int | None) -> ParameterError:
+def _nothing_fits(trials: list[Trial], budget: int | None) -> FtlError:
+    if budget is None or all(t.diverged for t in trials):
+        lr = min(t.settings["lr"] for t in trials)
+        return TrainingError(
+            f"every one of the {len(trials)} trials diverged (learning rates from {lr:.3g});"
+            " fix a smaller lr"
+        )
     sizes = [t.size for t in trials if t.size is not None]
     why = (
         f"the smallest needed {min(sizes)} bytes"
@@ -415,7 +425,8 @@ def _at(
 
 def trial_record(trial: Trial) -> dict[str, Any]:
     """A trial as the model file and `--json` keep it; with a model size, also its `cutoff`
-    and `size` (see `Trial`), and a null score when it did not fit."""
+    and `size` (see `Trial`); a null score when it did not fit or diverged (then
+    `diverged: true`)."""
     record = {
         "trial": trial.number,
         "score": trial.score,
@@ -424,6 +435,8 @@ def trial_record(trial: Trial) -> dict[str, Any]:
     }
     if "dsub" in trial.settings:
         record.update(cutoff=trial.cutoff, size=trial.size)
+    if trial.diverged:
+        record["diverged"] = True
     return record
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from fasttext_lite import FastTextClassifier, ParameterError, evaluate
+from fasttext_lite import FastTextClassifier, ParameterError, TrainingError, evaluate
 from fasttext_lite import autotune as tuning
 from fasttext_lite.autotune import START, Trial, autotune, trial_record
 from fasttext_lite.cli import cli
@@ -35,6 +35,27 @@ def test_a_search_of_n_trials_is_the_same_for_the_same_seed(
     assert first == second and len(first) == 4
     assert first[0][0]["lr"] == START["lr"]  # the first trial is the starting point
     assert len({t[0]["lr"] for t in first}) == 4
+
+
+def test_a_trial_that_diverges_does_not_end_the_search(
+    support_train: Path, support_valid: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fit_file = FastTextClassifier.fit_file
+
+    def diverging(self: FastTextClassifier, path: str | Path) -> FastTextClassifier:
+        if self.lr != START["lr"]:  # every trial but the first
+            raise TrainingError("training diverged (the loss is not finite)")
+        return fit_file(self, path)
+
+    monkeypatch.setattr(FastTextClassifier, "fit_file", diverging)
+    search = autotune(support_train, validation=support_valid, trials=4, dim=10, epoch=2)
+    assert [t.diverged for t in search.trials] == [False, True, True, True]
+    assert search.best.number == 1 and search.classifier is not None
+    assert trial_record(search.trials[1])["diverged"] is True
+    assert trial_record(search.trials[1])["score"] is None
+    monkeypatch.setattr(FastTextClassifier, "fit_file", lambda self, path: diverging(self, ""))
+    with pytest.raises(TrainingError, match="every one of the 2 trials diverged"):
+        autotune(support_train, validation=support_valid, trials=2, dim=10, lr=0.3)
 
 
 def test_a_round_that_would_overrun_the_budget_is_not_started(

@@ -229,7 +229,9 @@ def _trial_reporter(
 
     def report(trial: tuning.Trial, best: tuning.Trial | None) -> None:
         left = max(0.0, duration - (time.monotonic() - started))
-        if trial.score is None:
+        if trial.diverged:
+            outcome = "diverged"
+        elif trial.score is None:
             smallest = "" if trial.size is None else f": the smallest takes {trial.size} bytes"
             outcome = f"does not fit{smallest}"
         else:
