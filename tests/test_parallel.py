@@ -85,3 +85,25 @@ def test_evaluate_with_threads_counts_what_one_process_counts(
     one = evaluate(trained, many_lines, k=2)
     two = evaluate(trained, many_lines, k=2, threads=2)
     assert two == one and one.examples == 12_000
+
+
+def test_workers_reading_a_file_in_small_spans_print_what_one_process_prints(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fasttext_lite.cli import predict
+
+    monkeypatch.setattr(predict, "_SPAN_BYTES", 300)  # dozens of spans, cut mid-file
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"\n".join([b"where is my parcel", b"", b"refund  please"] * 200 + [b"end"]))
+    runner = CliRunner()
+    one = runner.invoke(cli, ["predict", "-m", str(model_path), str(path), "-k", "2"])
+    two = runner.invoke(
+        cli, ["predict", "-m", str(model_path), str(path), "-k", "2", "--thread", "2"]
+    )
+    assert one.exit_code == two.exit_code == 0
+    assert one.stdout_bytes.count(b"\n") == 601
+    assert two.stdout_bytes == one.stdout_bytes
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    nothing = runner.invoke(cli, ["predict", "-m", str(model_path), str(empty), "--thread", "2"])
+    assert nothing.exit_code == 0 and nothing.stdout_bytes == b""

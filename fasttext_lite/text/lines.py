@@ -100,9 +100,12 @@ def read_blocks(path: str | Path, *, span: tuple[int, int] | None = None) -> Ite
             yield bytes(pending)
 
 
-def line_spans(path: str | Path, parts: int) -> list[tuple[int, int]] | None:
+def line_spans(
+    path: str | Path, parts: int, *, most_bytes: int | None = None
+) -> list[tuple[int, int]] | None:
     """Byte ranges cutting a regular file into `parts` runs of whole lines, about equal in
-    size; None for stdin or anything but a regular file (which cannot be read in parts)."""
+    size (more, if need be, for runs of about `most_bytes` at most); None for stdin or
+    anything but a regular file (which cannot be read in parts)."""
     if str(path) == STDIN:
         return None
     try:
@@ -111,6 +114,8 @@ def line_spans(path: str | Path, parts: int) -> list[tuple[int, int]] | None:
             return None
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
+            if most_bytes:
+                parts = max(parts, -(-size // most_bytes))
             cuts = [0]
             for part in range(1, parts):
                 handle.seek(max(size * part // parts, cuts[-1]))
