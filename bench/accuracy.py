@@ -313,6 +313,7 @@ def autotune_table(rows: list[dict[str, Any]], duration: float) -> str:
                 "maxn",
                 "bucket",
                 "loss",
+                "weighting",
             )
             if k in s
         }
