@@ -55,6 +55,16 @@ def timed(command: list[str], stdout: Any = subprocess.DEVNULL) -> float:
     return time.perf_counter() - started
 
 
+def _together(command: list[str], copies: int) -> float:
+    """Seconds until `copies` runs of `command` started at once have all ended."""
+    started = time.perf_counter()
+    running = [subprocess.Popen(command, stdout=subprocess.DEVNULL) for _ in range(copies)]
+    for process in running:
+        if process.wait() != 0:
+            raise RuntimeError(f"{' '.join(command)} failed")
+    return time.perf_counter() - started
+
+
 def predict_rates(model: Path, text: Path, lines: int, repeat: int) -> dict[str, float]:
     rates = {}
     for threads in (1, 2):
@@ -63,6 +73,12 @@ def predict_rates(model: Path, text: Path, lines: int, repeat: int) -> dict[str,
             for _ in range(repeat)
         )
         rates[f"ftl-t{threads}"] = lines / seconds
+    # What the machine gives two processes: two 1-process runs at once, independent (shared
+    # caches, memory bandwidth, or cores that are hyperthreads of one), the ceiling for
+    # --thread 2.
+    command = [*FTL, "predict", "-m", str(model), str(text), "--thread", "1"]
+    seconds = statistics.median(_together(command, 2) for _ in range(repeat))
+    rates["2 x ftl-t1 at once (the machine's ceiling for t2)"] = 2 * lines / seconds
     binding = (
         "import fasttext, sys, time\n"
         "m = fasttext.load_model(sys.argv[1])\n"

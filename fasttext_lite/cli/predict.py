@@ -21,7 +21,7 @@ from fasttext_lite.text.tokens import encode_token
 
 # A worker reads a file in spans of about this many bytes: enough to pay for the round trip,
 # few enough output lines to hold at once.
-_SPAN_BYTES = 8 << 20
+_SPAN_BYTES = 2 << 20
 
 
 def _format(predictions: list[Prediction], prefix: str, probs: bool, as_json: bool) -> str:
