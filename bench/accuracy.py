@@ -34,7 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -240,13 +240,18 @@ def generated_split(name: str, work: Path, seed: int) -> Split:
     return Split(name, paths[0], paths[1], paths[2], about)
 
 
-def run_autotune(args: argparse.Namespace, work: Path, rows: Rows) -> None:
+def splits(args: argparse.Namespace, work: Path) -> Iterator[Split]:
+    """The train / validation / test parts of each corpus of `--corpora`."""
     for name in args.corpora.split(","):
-        split = (
-            cooking_split(args.cooking_dir, work, args.data_seed)
-            if name == "cooking"
-            else generated_split(name, work, args.data_seed)
-        )
+        if name == "cooking":
+            yield cooking_split(args.cooking_dir, work, args.data_seed)
+        else:
+            yield generated_split(name, work, args.data_seed)
+
+
+def run_autotune(args: argparse.Namespace, work: Path, rows: Rows) -> None:
+    for split in splits(args, work):
+        name = split.name
         test = labelled(split.test)
         model = work / f"{name}.ftl"
         duration = str(args.duration)
@@ -343,12 +348,8 @@ def run_weighting(args: argparse.Namespace, work: Path, rows: Rows) -> None:
     """`--weighting mean` against `idf` at fixed settings, over seeds, and tf-idf + LinearSVC
     on the same training part and test file."""
     model = work / "weighting.ftl"
-    for name in args.corpora.split(","):
-        split = (
-            cooking_split(args.cooking_dir, work, args.data_seed)
-            if name == "cooking"
-            else generated_split(name, work, args.data_seed)
-        )
+    for split in splits(args, work):
+        name = split.name
         test = labelled(split.test)
         log(f"weighting: {name}: tf-idf + LinearSVC")
         rows.append(
