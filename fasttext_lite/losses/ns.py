@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from fasttext_lite.arrays.bags import Bags
 from fasttext_lite.losses.base import (
+    BATCH_STEPS,
     FloatArray,
     OutputGradient,
     TopLabels,
@@ -54,6 +55,7 @@ class NegativeSampling:
     """
 
     multi_label = False
+    batch_steps = BATCH_STEPS
 
     # Predict with fastText's table sigmoid (for models fastText trained) or the exact one.
     fasttext_table = False

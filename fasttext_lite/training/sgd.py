@@ -39,6 +39,7 @@ from fasttext_lite.arrays.scatter import subtract_rows, sum_rows
 from fasttext_lite.arrays.spool import SpooledBags
 from fasttext_lite.errors import TrainingError
 from fasttext_lite.losses import Loss
+from fasttext_lite.losses.base import BATCH_STEPS
 from fasttext_lite.model.dense import Model, weighted_shares
 from fasttext_lite.training import workers
 
@@ -59,12 +60,12 @@ FULL_LINE_MASS = 2.0
 MAX_LINE_MASS = 50.0
 
 # batch_size 0 picks the batch size: as large as AUTO_BATCH_MAX lines, but small enough for
-# AUTO_MIN_STEPS steps per epoch, since a tiny corpus in big batches gets too few updates.
+# the loss's `batch_steps` steps per epoch, since a tiny corpus in big batches gets too few
+# updates.
 # Automatic batches also grow as the learning rate decays, from 1/AUTO_GROWTH of that size to
 # all of it: early, when steps are large, rows get feedback after fewer lines. On cooking at
 # lr 1.0 this recovered fastText's P@1 (median of 3 seeds 0.559 instead of 0.552).
 AUTO_BATCH_MAX = 256
-AUTO_MIN_STEPS = 200
 AUTO_GROWTH = 8
 
 # Lines are read from the spool in blocks of about BLOCK_ENTRIES ids (a block ends with the
@@ -83,16 +84,18 @@ _NO_LOCK = nullcontext()  # one process writes alone
 _REPORT_EVERY = 20
 
 
-def batch_sizes(batch_size: int, nlines: int) -> tuple[int, int]:
+def batch_sizes(batch_size: int, nlines: int, steps: int = BATCH_STEPS) -> tuple[int, int]:
     """The first and the last batch size: `batch_size` throughout, or for 0 the automatic
-    choice, growing linearly with the tokens processed.
+    choice, growing linearly with the tokens processed, for at least `steps` steps an epoch.
 
     >>> batch_sizes(0, 12_404), batch_sizes(0, 400), batch_sizes(8, 400)
     ((8, 62), (1, 2), (8, 8))
+    >>> batch_sizes(0, 12_404, steps=40)
+    (32, 256)
     """
     if batch_size > 0:
         return batch_size, batch_size
-    last = max(1, min(AUTO_BATCH_MAX, nlines // AUTO_MIN_STEPS))
+    last = max(1, min(AUTO_BATCH_MAX, nlines // steps))
     return max(1, round(last / AUTO_GROWTH)), last
 
 
@@ -166,7 +169,7 @@ def train(
     settings = _Settings(
         loss,
         lr,
-        batch_sizes(batch_size, data.rows.nlines),
+        batch_sizes(batch_size, data.rows.nlines, loss.batch_steps),
         Schedule(lr, 0, per_epoch * epoch),
         max(1, WINDOW_ENTRIES // threads),
     )

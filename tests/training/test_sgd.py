@@ -169,6 +169,7 @@ class RecordingLoss:
         self.inner = inner
         self.multi_label = inner.multi_label
         self.output_rows = inner.output_rows
+        self.batch_steps = inner.batch_steps
         self.targets: list[FloatArray] = []
 
     def probabilities(self, output: FloatArray, hidden: FloatArray) -> FloatArray:
