@@ -258,7 +258,7 @@ def _search(
                     os.replace(directory / f"trial-{trial.number}.ftl", directory / "best.ftl")
                     best, best_score = trial, trial.score
                     best_settings = dict(trial.settings)
-                elif trial.score is not None:  # a trial that did not fit saved nothing
+                elif trial.score is not None:  # a trial that diverged or did not fit saved nothing
                     os.unlink(directory / f"trial-{trial.number}.ftl")
                 done.append(trial)
                 if on_trial is not None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from fasttext_lite.errors import ParameterError
 from fasttext_lite.inference import Predictor
+from fasttext_lite.model.dense import weighted_shares
 from fasttext_lite.text.scan import Scan
 from fasttext_lite.text.tokens import as_bytes, decode
 
@@ -66,7 +67,8 @@ def explain(
             count = len(row_ids) if model.pruned else len(features)
             share = np.full(row_ids.size, 1.0 / max(count, 1))
         else:
-            share = model.row_weights[row_ids] / max(float(model.row_weights[row_ids].sum()), 1.0)
+            one_line = np.zeros(row_ids.size, dtype=np.intp)
+            share = weighted_shares(model.row_weights, row_ids, one_line, 1)
         top = predictor.top_labels(predictor.read([text]), k, 0.0, drop_blank=False)
         line = []
         ranked = zip(top.ids[0].tolist(), top.probabilities[0].tolist(), strict=True)

@@ -193,7 +193,8 @@ def _parts(header: dict[str, Any], arrays: dict[str, npt.NDArray[Any]], copy: bo
             raise ValueError("row weights")
         if not (np.isfinite(row_weights).all() and (row_weights > 0).all()):
             raise ValueError("row weights are not finite and positive")
-        row_weights = np.array(row_weights)
+        if copy:
+            row_weights = np.array(row_weights)
     if not isinstance(header["summary"], dict):
         raise ValueError("summary")
     summary = TrainingSummary(**{"seconds": None, **header["summary"]})

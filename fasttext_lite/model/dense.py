@@ -31,18 +31,18 @@ _INIT_ROWS = 1 << 12
 def weighted_shares(
     row_weights: npt.NDArray[np.float32],
     rows: npt.NDArray[np.integer],
-    indptr: npt.NDArray[np.integer],
+    owners: npt.NDArray[np.integer],
+    nlines: int,
 ) -> npt.NDArray[np.float32]:
     """Each entry's share of its line's weighted mean: its row's weight over the sum of its
-    line's (the lines are `indptr`'s ranges of `rows`).
+    line's (entry e is row `rows[e]` of line `owners[e]`, of `nlines`).
 
     >>> weighted_shares(np.array([1.0, 3.0], np.float32), np.array([0, 1, 1]),
-    ...                 np.array([0, 2, 3])).tolist()
+    ...                 np.array([0, 0, 1]), 2).tolist()
     [0.25, 0.75, 1.0]
     """
     weights = row_weights[rows]
-    owners = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
-    sums = np.bincount(owners, weights, indptr.size - 1)
+    sums = np.bincount(owners, weights, nlines)
     shares: npt.NDArray[np.float32] = (weights / sums[owners]).astype(np.float32)
     return shares
 
@@ -135,7 +135,7 @@ class Model:
         rows = self.rows_of(features)
         if self.row_weights is None:
             return rows.weights(self.input.shape[0], self.input.dtype.type, counts=counts)
-        shares = weighted_shares(self.row_weights, rows.indices, rows.indptr)
+        shares = weighted_shares(self.row_weights, rows.indices, rows.owners, rows.nlines)
         shape = (rows.nlines, self.input.shape[0])
         return sp.csr_array((shares.astype(self.input.dtype), rows.indices, rows.indptr), shape)
 

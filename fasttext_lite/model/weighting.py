@@ -14,10 +14,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from fasttext_lite.arrays.spool import SpooledBags
+from fasttext_lite.arrays.bags import Bags
 
 WEIGHTINGS = ("mean", "idf")
-_BLOCK_ENTRIES = 1 << 20
 
 
 def idf_weights(
@@ -34,11 +33,8 @@ def idf_weights(
     return weights
 
 
-def document_frequency(rows: SpooledBags, nrows: int) -> npt.NDArray[np.int64]:
+def document_frequency(rows: Bags, nrows: int) -> npt.NDArray[np.int64]:
     """How many lines of `rows` use each of A's `nrows` rows (once per line however often)."""
-    counts = np.zeros(nrows, dtype=np.int64)
-    for _first, _last, bags in rows.blocks(_BLOCK_ENTRIES):
-        # A (line, row) pair as one number; each distinct pair counts once.
-        pairs = bags.owners * nrows + bags.indices
-        counts += np.bincount(np.unique(pairs) % nrows, minlength=nrows)
-    return counts
+    # A (line, row) pair as one number; each distinct pair counts once.
+    pairs = rows.owners * nrows + rows.indices
+    return np.bincount(np.unique(pairs) % nrows, minlength=nrows)

@@ -247,12 +247,17 @@ def prepare(
         model.input[model.row_of(old_features)] = start.model.input
         model.output[: start.model.output.shape[0]] = start.model.output
     rows = SpooledBags(np.int32)
+    nrows = model.input.shape[0]
+    # The idf's counts as the rows are made, not by reading them back.
+    frequency = np.zeros(nrows, dtype=np.int64) if params["weighting"] == "idf" else None
     for _first, _last, bags in features.blocks(_BLOCK_IDS):
-        rows.append(model.rows_of(bags))
+        row_bags = model.rows_of(bags)
+        if frequency is not None:
+            frequency += weighting.document_frequency(row_bags, nrows)
+        rows.append(row_bags)
     features.close()
     memory.release()
-    if params["weighting"] == "idf":
-        frequency = weighting.document_frequency(rows, model.input.shape[0])
+    if frequency is not None:
         row_weights = weighting.idf_weights(frequency, rows.nlines)
         if start is not None and start.model.row_weights is not None:
             # Old rows the new lines do not use keep the weight the old corpus gave them.

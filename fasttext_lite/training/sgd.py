@@ -429,7 +429,8 @@ class Batcher:
         if self.row_weights is None:
             share = (1.0 / np.diff(got.indptr)).astype(self.dtype)[got.owner]
         else:
-            share = weighted_shares(self.row_weights, columns, got.indptr).astype(self.dtype)
+            shares = weighted_shares(self.row_weights, columns, got.owner, lines.size)
+            share = shares.astype(self.dtype)
         rows = columns[represents]
         # Occurrences, not lines: a row repeated within a line counts twice, except that a
         # row never counts more than the batch has lines (so one line is never capped).

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from fasttext_lite import FastTextClassifier, ModelFileError
 from fasttext_lite.arrays.bags import Bags
-from fasttext_lite.arrays.spool import SpooledBags
 from fasttext_lite.cli import cli
 from fasttext_lite.model.weighting import document_frequency, idf_weights
 from fasttext_lite.training.sgd import Batcher
@@ -32,9 +31,8 @@ def weighted(support_train: Path) -> FastTextClassifier:
 
 
 def test_a_row_counts_once_per_line_that_uses_it() -> None:
-    spool = SpooledBags(np.int32)
-    spool.append(Bags.of([[0, 0, 1], [0, 2], [1, 3], [3, 3, 4]]))
-    assert document_frequency(spool, 6).tolist() == [2, 2, 1, 2, 1, 0]
+    rows = Bags.of([[0, 0, 1], [0, 2], [1, 3], [3, 3, 4]])
+    assert document_frequency(rows, 6).tolist() == [2, 2, 1, 2, 1, 0]
 
 
 def test_rarer_rows_weigh_more_and_a_row_in_every_line_weighs_one() -> None:
