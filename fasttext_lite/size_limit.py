@@ -149,4 +149,11 @@ def _zero_codes(model: Model, settings: quantization.Settings) -> Model:
 
     input_ = zeros(model.input.shape[0], settings.dsub)
     output = zeros(model.output.shape[0], QOUT_DSUB) if settings.qout else None
-    return Model(input_, model.output, model.feature_ids, pruned=True, output_codes=output)
+    return Model(
+        input_,
+        model.output,
+        model.feature_ids,
+        pruned=True,
+        output_codes=output,
+        row_weights=model.row_weights,
+    )

@@ -67,6 +67,19 @@ def test_a_model_size_keeps_the_most_vectors_whose_file_fits(
     np.testing.assert_array_equal(same.model_.feature_ids, small.model_.feature_ids)
 
 
+def test_an_idf_models_size_counts_its_row_weights(support_train: Path) -> None:
+    weighted = FastTextClassifier(
+        weighting="idf", lr=0.5, epoch=5, dim=20, word_ngrams=2, bucket=10_000, seed=3
+    ).fit_file(support_train)
+    small = weighted.quantize(model_size="40K", qnorm=True)
+    rows = small.model_.input.shape[0]
+    assert small.model_.row_weights is not None and small.quantized_size() <= 40_000
+    # Sized exactly, weights included: one vector more would not fit, and none was trimmed.
+    assert weighted.quantize(cutoff=rows + 1, qnorm=True).quantized_size() > 40_000
+    same = weighted.quantize(cutoff=rows, qnorm=True)
+    np.testing.assert_array_equal(same.model_.feature_ids, small.model_.feature_ids)
+
+
 def test_it_retrains_only_when_vectors_are_dropped(
     trained: FastTextClassifier, support_train: Path
 ) -> None:
