@@ -48,7 +48,8 @@ _RECORDED = (*TUNED, "dsub")  # in trial records: dsub is searched with a model 
 _MINN_CHOICES = (0, 2, 3)
 # Where the search starts, for what the user did not set: fastText's tutorial settings, which
 # beat its defaults (lr 0.1, epoch 5) on every corpus measured here, and the idf-weighted mean,
-# which beat the plain one on each of them (bench/README.md).
+# which beat the plain one on cooking and two generated corpora, not on a third
+# (bench/README.md).
 START = {"lr": 0.5, "epoch": 25, "word_ngrams": 2, "weighting": "idf"}
 # How often a trial tries the other weighting than the best so far's (fastText has none).
 _SWITCH_WEIGHTING = 0.2
